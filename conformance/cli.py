@@ -1,0 +1,214 @@
+"""The command line: `conformance run` and `conformance serve`; the only module with exit codes.
+
+Exit codes: 0 no operation failing; 1 at least one failing; 2 the run could not do its job (bad
+arguments, target unreachable, nothing decided), with one line and no traceback; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shlex
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import NoReturn
+
+from rich.console import Console
+
+from conformance import __version__, engine
+from conformance.config import TOKEN_ENV, build
+from conformance.errors import ConformanceError
+from conformance.output import check_writable, planned_files, write_all
+from conformance.reference.profile import profile_names
+from conformance.reference.server import check_defects, defect_catalogue
+from conformance.render.terminal import print_summary
+from conformance.results import RunResult
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    """No operation is failing."""
+    FAILING = 1
+    """At least one operation is failing."""
+    USAGE_ERROR = 2
+    """The run could not do its job: bad input, target unreachable, or nothing decided."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE_ERROR, f"conformance: error: {message} (see --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="conformance", description="Conformance suite for Returns API connectors."
+    )
+    parser.add_argument("--version", action="version", version=f"conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run", help="probe a target (or the reference platforms) and write capability matrices"
+    )
+    run.add_argument(
+        "--base-url", help="the connector's base URL; omit to run the embedded reference platforms"
+    )
+    run.add_argument(
+        "--platform",
+        help="report name of the target, or which reference platform / config entry to run",
+    )
+    run.add_argument("--token", help=f"bearer token (prefer the {TOKEN_ENV} environment variable)")
+    run.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="allow POST requests (create returns, act on them); use a sandbox",
+    )
+    run.add_argument(
+        "--act-on-existing",
+        action="store_true",
+        help="allow approve/reject/cancel on returns the suite did not create",
+    )
+    run.add_argument(
+        "--order-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an order to test on (repeatable); default: discovered",
+    )
+    run.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="where capability_matrices/ and reports/ go (default: the current directory)",
+    )
+    run.add_argument("--seed", type=int, help="random seed, to repeat a run exactly")
+    run.add_argument("--config", metavar="FILE", help="TOML config (can list several platforms)")
+    run.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 10)")
+    run.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a seeded defect in the reference platforms (to see the suite catch it)",
+    )
+
+    serve = sub.add_parser("serve", help="serve one reference platform over HTTP")
+    serve.add_argument(
+        "--platform", default=profile_names()[0], help="one of: " + ", ".join(profile_names())
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--token",
+        help=f"bearer token clients must send (default: ${TOKEN_ENV}, "
+        "else a random one, printed once)",
+    )
+    serve.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a seeded defect: " + ", ".join(defect_catalogue()),
+    )
+    return parser
+
+
+def _redacted_argv(argv: Sequence[str]) -> str:
+    words, hide = [], False
+    for word in argv:
+        if hide:
+            words.append("[REDACTED]")
+            hide = False
+        elif word == "--token":
+            words.append(word)
+            hide = True
+        elif word.startswith("--token="):
+            words.append("--token=[REDACTED]")
+        else:
+            words.append(word)
+    return shlex.join(["conformance", *words])
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    defects = frozenset(args.defect)
+    check_defects(defects)
+    config = build(
+        base_url=args.base_url,
+        platform=args.platform,
+        token=args.token,
+        allow_writes=args.allow_writes,
+        act_on_existing=args.act_on_existing,
+        order_ids=args.order_id,
+        output_dir=args.output_dir,
+        seed=args.seed,
+        config_file=args.config,
+        timeout=args.timeout,
+        defects=defects,
+        command=_redacted_argv(argv),
+    )
+    check_writable(config.output_dir)
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    console = Console(
+        no_color=not colour, highlight=False, soft_wrap=not colour, width=None if colour else 160
+    )
+    if colour:
+        with console.status("starting") as status:
+            result = engine.run(config, lambda p, m: status.update(f"{p}: {m}"))
+    else:
+        result = engine.run(
+            config, lambda p, m: console.print(f"{p}: {m}", markup=False) if m == "done" else None
+        )
+    written = write_all(planned_files(result, config.output_dir))
+    print_summary(console, result, colour=colour)
+    console.print(f"wrote {len(written)} files under {config.output_dir}/", markup=False)
+    return _exit_code(result)
+
+
+def _exit_code(result: RunResult) -> int:
+    if not result.any_evidence:
+        print("conformance: nothing could be decided: no operation was tested", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    return ExitCode.FAILING if result.failed else ExitCode.OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from conformance.reference.app import create_app
+    from conformance.reference.profile import load_profile
+
+    defects = frozenset(args.defect)
+    check_defects(defects)
+    profile = load_profile(args.platform)
+    token = args.token or os.environ.get(TOKEN_ENV) or ""
+    if not token:
+        token = secrets.token_urlsafe(18)
+        print(f"token (generated, shown once): {token}", file=sys.stderr)
+    print(
+        f"serving {profile.name} (imitates {profile.imitates}) on "
+        f"http://{args.host}:{args.port}/api/v2/",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        create_app(profile, token, defects), host=args.host, port=args.port, log_level="warning"
+    )
+    return ExitCode.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _run(args, argv)
+    except ConformanceError as err:
+        print(f"conformance: error: {err.one_line()}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED

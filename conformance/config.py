@@ -1,0 +1,202 @@
+"""RunConfig: what one run does, built from flags, the environment and an optional TOML file.
+
+Flags win over the file. The token is resolved here and kept out of `repr`, so it cannot leak
+through a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ConfigError, UsageError
+from conformance.reference.profile import profile_names
+from conformance.target import check_base_url
+
+TOKEN_ENV = "CONFORMANCE_TOKEN"
+REFERENCE_PREFIX = "reference:"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """One connector to test: a base URL and token, or an embedded reference profile."""
+
+    name: str
+    base_url: str | None = None  # None: the embedded reference profile `reference`
+    token: str = field(default="", repr=False)
+    order_ids: tuple[str, ...] = ()
+    reference: str | None = None
+    defects: frozenset[str] = frozenset()
+
+    @property
+    def is_reference(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def target_label(self) -> str:
+        if self.base_url is None:
+            return f"{REFERENCE_PREFIX}{self.reference}"
+        from conformance.target import display_url
+
+        return display_url(self.base_url)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    platforms: tuple[PlatformConfig, ...]
+    allow_writes: bool
+    act_on_existing: bool
+    seed: int
+    output_dir: Path
+    timeout: float = 10.0
+    consistency_window: float = 0.0
+    max_examples: int = 0
+    command: str = "conformance run"
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist", "check the --config path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.__class__.__name__}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _token(explicit: str | None, env_name: str) -> str:
+    if explicit:
+        return explicit
+    value = os.environ.get(env_name, "")
+    if not value:
+        raise UsageError(
+            f"no token for the target: ${env_name} is empty",
+            f"set {env_name} (or pass --token)",
+        )
+    return value
+
+
+def _platform_from_file(row: Any, index: int) -> PlatformConfig:
+    where = f"[[platform]] #{index + 1}"
+    if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not row["name"]:
+        raise ConfigError(f"{where} needs a name", 'e.g. name = "shopify"')
+    known = {"name", "base_url", "token_env", "order_ids", "reference"}
+    unknown = sorted(set(row) - known)
+    if unknown:
+        raise ConfigError(f"{where} has unknown keys {unknown}", f"use {sorted(known)}")
+    name = row["name"]
+    if "reference" in row:
+        ref = str(row["reference"])
+        if ref not in profile_names():
+            raise ConfigError(
+                f"{where}: unknown reference platform {ref!r}",
+                f"choose one of {', '.join(profile_names())}",
+            )
+        return PlatformConfig(name=name, reference=ref)
+    if not isinstance(row.get("base_url"), str):
+        raise ConfigError(f"{where} ({name}) needs base_url or reference")
+    orders = row.get("order_ids", [])
+    if not isinstance(orders, list) or not all(isinstance(o, str | int) for o in orders):
+        raise ConfigError(f"{where} ({name}): order_ids must be a list of ids")
+    return PlatformConfig(
+        name=name,
+        base_url=check_base_url(row["base_url"]),
+        token=_token(None, str(row.get("token_env", TOKEN_ENV))),
+        order_ids=tuple(str(o) for o in orders),
+    )
+
+
+def build(
+    *,
+    base_url: str | None,
+    platform: str | None,
+    token: str | None,
+    allow_writes: bool,
+    act_on_existing: bool,
+    order_ids: list[str],
+    output_dir: str | None,
+    seed: int | None,
+    config_file: str | None,
+    timeout: float | None = None,
+    defects: frozenset[str] = frozenset(),
+    command: str = "conformance run",
+) -> RunConfig:
+    """Flags + environment + file → RunConfig; every problem is a UsageError with a hint."""
+    file: dict[str, Any] = _read_config(Path(config_file)) if config_file else {}
+    platforms: list[PlatformConfig]
+    embedded = False
+    if file.get("platform"):
+        rows = file["platform"]
+        if not isinstance(rows, list):
+            raise ConfigError("`platform` must be an array of tables", "write [[platform]]")
+        platforms = [_platform_from_file(row, i) for i, row in enumerate(rows)]
+        if platform is not None:
+            platforms = [p for p in platforms if p.name == platform]
+            if not platforms:
+                raise ConfigError(f"platform {platform!r} is not in {config_file}")
+        if base_url is not None:
+            if len(platforms) != 1:
+                raise UsageError(
+                    "--base-url with a multi-platform config", "select one platform with --platform"
+                )
+            p = platforms[0]
+            platforms = [
+                PlatformConfig(
+                    p.name,
+                    check_base_url(base_url),
+                    p.token or _token(token, TOKEN_ENV),
+                    p.order_ids,
+                )
+            ]
+    elif base_url is not None:
+        platforms = [
+            PlatformConfig(
+                name=platform or "target",
+                base_url=check_base_url(base_url),
+                token=_token(token, TOKEN_ENV),
+                order_ids=tuple(order_ids),
+            )
+        ]
+    else:
+        embedded = True
+        names = profile_names()
+        if platform is not None:
+            if platform not in names:
+                raise UsageError(
+                    f"unknown platform {platform!r}",
+                    f"without --base-url, choose a reference platform: {', '.join(names)}",
+                )
+            names = (platform,)
+        platforms = [PlatformConfig(name=n, reference=n, defects=defects) for n in names]
+    if order_ids and not embedded:
+        platforms = [
+            PlatformConfig(p.name, p.base_url, p.token, tuple(order_ids), p.reference)
+            for p in platforms
+        ]
+    names_seen = [p.name for p in platforms]
+    if len(set(names_seen)) != len(names_seen):
+        raise ConfigError("two platforms share a name", "platform names must be unique")
+    chosen_seed = seed if seed is not None else file.get("seed")
+    if chosen_seed is None:
+        chosen_seed = random.randrange(2**31)
+    if not isinstance(chosen_seed, int) or isinstance(chosen_seed, bool):
+        raise ConfigError("seed must be an integer")
+    writes = allow_writes or bool(file.get("allow_writes", False))
+    timeout_value = timeout if timeout is not None else float(file.get("timeout", 10.0))
+    if timeout_value <= 0:
+        raise UsageError("--timeout must be positive", "e.g. --timeout 10")
+    return RunConfig(
+        platforms=tuple(platforms),
+        allow_writes=writes,
+        act_on_existing=act_on_existing or bool(file.get("act_on_existing", False)),
+        seed=chosen_seed,
+        output_dir=Path(output_dir or file.get("output_dir") or "."),
+        timeout=timeout_value,
+        consistency_window=float(file.get("consistency_window", 0.0 if embedded else 2.0)),
+        command=command,
+    )

@@ -1,0 +1,133 @@
+"""Runs the stages for each platform: connect → discover → probe → judge → assemble.
+
+The engine never prints: it reports progress through a callback, and returns the RunResult that
+every renderer reads.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from conformance import __version__, schemas
+from conformance.config import PlatformConfig, RunConfig
+from conformance.contract import contract_version, operations
+from conformance.discover import discover
+from conformance.findings import Finding
+from conformance.judge import judge
+from conformance.probes import Session, Settings, probe_lifecycle, probe_negative, probe_reads
+from conformance.reference.profile import load_profile
+from conformance.reference.server import ReferenceServer
+from conformance.results import OperationResult, PlatformResult, Provenance, RunResult
+from conformance.target import Target
+
+Progress = Callable[[str, str], None]
+
+
+def _stamp(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@contextmanager
+def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterator[Target]:
+    """A Target for the platform; embedded profiles get their own server on loopback."""
+    if platform.base_url is not None:
+        target = Target(
+            platform.base_url, platform.token, allow_writes=writes, timeout=config.timeout
+        )
+        try:
+            yield target
+        finally:
+            target.close()
+        return
+    token = secrets.token_urlsafe(24)
+    assert platform.reference is not None
+    with ReferenceServer(platform.reference, token, platform.defects) as server:
+        target = Target(server.base_url, token, allow_writes=writes, timeout=config.timeout)
+        try:
+            yield target
+        finally:
+            target.close()
+
+
+def untested_upfront(settings: Settings) -> list[Finding]:
+    """Every `untested` decided before probing, in one place, each with its reason."""
+    found = []
+    for op in operations():
+        if op.is_write and not settings.allow_writes:
+            found.append(
+                Finding(
+                    op.id,
+                    "writes_not_allowed",
+                    "planned",
+                    f"{op.id} is a write (POST); this run does not allow writes",
+                )
+            )
+        elif op.id in settings.excluded:
+            found.append(Finding(op.id, "excluded", "planned", f"{op.id} was excluded"))
+    return found
+
+
+def rerun_command(platform: PlatformConfig, config: RunConfig) -> str:
+    parts = ["conformance run", f"--platform {platform.name}", f"--seed {config.seed}"]
+    if platform.base_url is not None:
+        parts.insert(1, f"--base-url {platform.target_label}")
+        if config.allow_writes:
+            parts.append("--allow-writes")
+    return " ".join(parts)
+
+
+def run_platform(
+    platform: PlatformConfig, config: RunConfig, progress: Progress = lambda p, m: None
+) -> PlatformResult:
+    started = time.time()
+    writes = config.allow_writes or platform.is_reference
+    settings = Settings(
+        allow_writes=writes,
+        act_on_existing=config.act_on_existing or platform.is_reference,
+        seed=config.seed,
+        consistency_window=config.consistency_window,
+        excluded=frozenset(op.id for op in operations() if op.is_write and not writes),
+    )
+    with connect(platform, config, writes) as target:
+        progress(platform.name, "discovering test data")
+        inventory = discover(target, platform.order_ids)
+        session = Session(target, inventory, settings)
+        for finding in untested_upfront(settings):
+            session.seen.failed(finding)
+        progress(platform.name, "probing reads")
+        probe_reads(session)
+        if writes:
+            progress(platform.name, "probing the lifecycle")
+            probe_lifecycle(session)
+        progress(platform.name, "probing auth and invalid input")
+        probe_negative(session)
+    rerun = rerun_command(platform, config)
+    cells: tuple[OperationResult, ...] = tuple(
+        judge(op.id, session.seen, rerun) for op in operations()
+    )
+    finished = time.time()
+    imitates = load_profile(platform.reference).imitates if platform.reference else None
+    provenance = Provenance(
+        suite_version=__version__,
+        contract_version=contract_version(),
+        schema_hash=schemas.schema_hash(),
+        seed=config.seed,
+        generated_at=_stamp(finished),
+        target=platform.target_label,
+        started_at=_stamp(started),
+        duration_seconds=finished - started,
+        writes_allowed=writes,
+        act_on_existing=settings.act_on_existing,
+        max_examples=config.max_examples,
+        command=config.command,
+    )
+    progress(platform.name, "done")
+    return PlatformResult(platform.name, imitates, platform.target_label, provenance, cells)
+
+
+def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
+    return RunResult(tuple(run_platform(p, config, progress) for p in config.platforms))

@@ -1,0 +1,266 @@
+"""Negative probes: requests without valid auth, unknown ids, and invalid input.
+
+Each must be refused with the contract's status: 401, 404, 400 (or 422 for a business rule).
+Accepting one (2xx) or crashing on it (5xx) is failing on the operation that answered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.contract import operations
+from conformance.discover import KnownReturn
+from conformance.probes.lifecycle import ACTIONS
+from conformance.probes.reads import UNKNOWN_ID
+from conformance.probes.session import Session
+from conformance.target import NO_BODY, Reply
+
+INVALID_STATUSES = (400, 422)
+
+
+def probe_negative(s: Session) -> None:
+    auth(s)
+    unknown_ids(s)
+    invalid_list_params(s)
+    if s.settings.allow_writes:
+        invalid_create_bodies(s)
+        invalid_action_bodies(s)
+        invalid_fulfillment_bodies(s)
+
+
+def _params(s: Session, *, write: bool) -> dict[str, str]:
+    """Path parameters naming real data where there is some, so only auth is wrong.
+
+    A write never names a return the suite may not act on: if auth turned out to be ignored, the
+    request would change a real customer's return.
+    """
+    order = s.inventory.orders[0].id if s.inventory.orders else UNKNOWN_ID
+    allowed = [
+        r
+        for r in s.inventory.returns.values()
+        if not write or r.created_by_suite or s.settings.act_on_existing
+    ]
+    ret: KnownReturn | None = next(iter(allowed), None)
+    with_ful = next((r for r in allowed if r.fulfillments), None)
+    if with_ful is not None:
+        return {
+            "orderId": with_ful.order_id,
+            "id": with_ful.fulfillments[0],
+            "returnId": with_ful.id,
+        }
+    if ret is not None:
+        return {"orderId": ret.order_id, "id": ret.id, "returnId": ret.id}
+    return {"orderId": order, "id": UNKNOWN_ID, "returnId": UNKNOWN_ID}
+
+
+def auth(s: Session) -> None:
+    """Every operation, without a token and with a wrong one, must answer 401."""
+    for op in operations():
+        if op.is_write and not s.settings.allow_writes:
+            continue
+        params = _params(s, write=op.is_write)
+        if op.id in ("getReturn", "cancelReturn", "approveReturn", "rejectReturn"):
+            params["id"] = params["returnId"]
+        body: Any = {}
+        if op.body_key == "return":
+            body = {"return": {"items": [{"id": UNKNOWN_ID, "quantity": 1, "reason": "other"}]}}
+        elif op.body_key == "returnFulfillment":
+            body = {"returnFulfillment": {"tracking": {"number": "CONF-NOAUTH"}}}
+        for mode in ("none", "invalid"):
+            reply = s.call(op.id, params, body=body if op.is_write else NO_BODY, auth=mode)
+            if reply.problem:
+                continue
+            status = reply.status or 0
+            if 200 <= status < 300:
+                s.finding(
+                    op.id,
+                    "auth_not_enforced",
+                    "auth",
+                    f"a request with {'no' if mode == 'none' else 'a wrong'} token was "
+                    f"served ({status})",
+                    reply,
+                )
+            elif status == 401:
+                s.seen.passed(op.id)
+            elif status < 500:
+                s.seen.note(
+                    op.id,
+                    f"without a valid token answered {status}; the contract says 401 UNAUTHORIZED",
+                )
+
+
+def unknown_ids(s: Session) -> None:
+    """Ids that do not exist must be 404 NOT_FOUND, not 200 and not 5xx."""
+    order = s.inventory.orders[0].id if s.inventory.orders else None
+    ret = next(iter(s.inventory.returns.values()), None)
+    cases: list[tuple[str, dict[str, str]]] = [
+        ("listOrderReturns", {"orderId": UNKNOWN_ID}),
+    ]
+    if order is not None:
+        cases.append(("getReturn", {"orderId": order, "id": UNKNOWN_ID}))
+        cases.append(("listReturnFulfillments", {"orderId": order, "returnId": UNKNOWN_ID}))
+    if ret is not None:
+        cases.append(
+            (
+                "getReturnFulfillment",
+                {"orderId": ret.order_id, "returnId": ret.id, "id": UNKNOWN_ID},
+            )
+        )
+    if s.settings.allow_writes and order is not None:
+        for op in ("approveReturn", "rejectReturn", "cancelReturn"):
+            cases.append((op, {"orderId": order, "id": UNKNOWN_ID}))
+    for op, params in cases:
+        if not s.is_open(op):
+            continue
+        body = {"note": "conformance probe"} if op in ACTIONS else NO_BODY
+        reply = s.call(op, params, body=body)
+        if reply.problem or op in s.unsupported:
+            continue
+        s.check(
+            op,
+            not reply.ok,
+            "not_found_misreported",
+            "unknown_id",
+            f"{op} with an id that does not exist answered {reply.status}",
+            reply,
+        )
+        s.check(
+            op,
+            reply.ok or reply.status == 404 or (reply.status or 0) >= 500,
+            "not_found_misreported",
+            "unknown_id",
+            f"{op} with an unknown id must answer 404, got {reply.status}",
+            reply,
+        )
+
+
+def _refused(s: Session, op: str, reply: Reply, what: str) -> None:
+    if reply.problem or op in s.unsupported:
+        return
+    if reply.ok:
+        s.finding(
+            op,
+            "invalid_input_accepted",
+            "invalid_input",
+            f"{what} was accepted ({reply.status})",
+            reply,
+        )
+    elif (reply.status or 0) < 500:
+        s.check(
+            op,
+            reply.status in INVALID_STATUSES,
+            "undocumented_status",
+            "invalid_input",
+            f"{what} must answer 400 INVALID_REQUEST, got {reply.status}",
+            reply,
+        )
+
+
+def invalid_list_params(s: Session) -> None:
+    cases = [
+        ({"limit": "0"}, "limit=0"),
+        ({"limit": "251"}, "limit=251"),
+        ({"limit": "ten"}, "limit=ten"),
+        ({"page": "%%not-a-token%%"}, "an unreadable page"),
+        ({"createdAt[from]": "yesterday"}, "createdAt[from]=yesterday"),
+    ]
+    order = s.inventory.orders[0].id if s.inventory.orders else None
+    for op, params in (("listReturns", {}), ("listOrderReturns", {"orderId": order})):
+        if not s.is_open(op) or op not in s.seen.succeeded or None in params.values():
+            continue
+        for query, what in cases:
+            reply = s.call(
+                op, {k: str(v) for k, v in params.items()}, query=query, well_formed=False
+            )
+            _refused(s, op, reply, what)
+
+
+def _create_cases(line: str) -> list[tuple[Any, str]]:
+    item = {"id": line, "quantity": 1, "reason": "damaged"}
+    return [
+        ({"return": {"items": [{**item, "quantity": 0}]}}, "quantity 0"),
+        ({"return": {"items": [{**item, "quantity": -1}]}}, "quantity -1"),
+        ({"return": {"items": [{**item, "quantity": "one"}]}}, "quantity 'one'"),
+        ({"return": {"items": []}}, "an empty item list"),
+        ({"return": {"note": "no items"}}, "a return without items"),
+        (
+            {"return": {"items": [{**item, "reason": "conformance-unknown-reason"}]}},
+            "an unknown reason",
+        ),
+        ({"return": {"items": [item], "note": 12345}}, "a note that is not a string"),
+        ({"items": [item]}, "a body without the `return` wrapper"),
+        ([item], "a JSON array body"),
+    ]
+
+
+def invalid_create_bodies(s: Session) -> None:
+    op = "createReturn"
+    order = s.inventory.orders[0] if s.inventory.orders else None
+    if order is None or not s.is_open(op) or not order.lines:
+        return
+    line = next(iter(order.lines))
+    for body, what in _create_cases(line):
+        reply = s.call(op, {"orderId": order.id}, body=body, well_formed=False)
+        if reply.ok:
+            s.inventory.learn_return(reply.get("return"), order.id, ours=True)
+        _refused(s, op, reply, what)
+    reply = s.call(op, {"orderId": order.id}, raw_body=b"{not json", well_formed=False)
+    _refused(s, op, reply, "a body that is not JSON")
+    reply = s.call(
+        op,
+        {"orderId": order.id},
+        body={"return": {"items": [{"id": UNKNOWN_ID, "quantity": 1, "reason": "damaged"}]}},
+        well_formed=False,
+    )
+    if not reply.problem and op not in s.unsupported:
+        s.check(
+            op,
+            not reply.ok,
+            "invalid_input_accepted",
+            "unknown_line",
+            f"a line item the order does not have was accepted ({reply.status})",
+            reply,
+        )
+        s.check(
+            op,
+            reply.ok or reply.status in (422, 400),
+            "undocumented_status",
+            "unknown_line",
+            f"an unknown line item must answer 422, got {reply.status}",
+            reply,
+        )
+
+
+def invalid_action_bodies(s: Session) -> None:
+    ret = next((r for r in s.inventory.returns_in("requested", ours=True)), None)
+    if ret is None:
+        return
+    for op in ("approveReturn", "cancelReturn"):
+        if not s.is_open(op):
+            continue
+        reply = s.call(
+            op, {"orderId": ret.order_id, "id": ret.id}, body={"note": 12345}, well_formed=False
+        )
+        if reply.ok:
+            s.inventory.learn_return(reply.get("return"), ret.order_id)
+        _refused(s, op, reply, "a note that is not a string")
+        return
+
+
+def invalid_fulfillment_bodies(s: Session) -> None:
+    op = "createReturnFulfillment"
+    ret = next(iter(s.inventory.returns_in("approved", ours=True)), None)
+    if ret is None and s.settings.act_on_existing:
+        ret = next(iter(s.inventory.returns_in("approved")), None)
+    if ret is None or not s.is_open(op):
+        return
+    params = {"orderId": ret.order_id, "returnId": ret.id}
+    cases: list[tuple[Any, str]] = [
+        ({"returnFulfillment": {}}, "a fulfillment without tracking"),
+        ({"returnFulfillment": {"tracking": {"number": 12345}}}, "a tracking number not a string"),
+        ({"returnFulfillment": {"tracking": {"number": ""}}}, "an empty tracking number"),
+        ({"tracking": {"number": "CONF-X"}}, "a body without the `returnFulfillment` wrapper"),
+    ]
+    for body, what in cases:
+        reply = s.call(op, params, body=body, well_formed=False)
+        _refused(s, op, reply, what)

@@ -1,0 +1,294 @@
+"""Read probes on existing data: the list operations (with pagination and filters), getReturn,
+and the return fulfillment reads. They also fill the inventory with what exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.probes.session import Session
+from conformance.target import Reply
+
+MAX_PAGES = 60
+PAGE_LIMIT = 2
+UNKNOWN_ID = "conformance-unknown-id-0"
+
+
+def probe_reads(s: Session) -> None:
+    list_returns(s)
+    list_order_returns(s)
+    get_returns(s)
+    fulfillment_reads(s)
+
+
+def _ids(reply: Reply, key: str = "returns", id_key: str = "returnOrderId") -> list[Any]:
+    items = reply.get(key)
+    if not isinstance(items, list):
+        return []
+    return [i.get(id_key) for i in items if isinstance(i, dict)]
+
+
+def list_returns(s: Session) -> None:
+    op = "listReturns"
+    reply = s.call(op, query={"limit": "250"})
+    if s.unsupported.get(op):
+        return
+    if reply.status == 404:
+        s.finding(
+            op,
+            "unsupported_misreported",
+            "unsupported_answered",
+            "listReturns has no parameters, so 404 cannot mean 'not found': an operation "
+            "the platform lacks must answer 501",
+            reply,
+        )
+        return
+    if not reply.ok:
+        return
+    s.seen.success(op)
+    for body in reply.get("returns") or []:
+        s.inventory.learn_return(body, None)
+    list_behaviour(s, op, {}, reply)
+
+
+def list_order_returns(s: Session) -> None:
+    op = "listOrderReturns"
+    best: tuple[int, str, Reply] | None = None
+    for order in s.inventory.orders[:10]:
+        reply = s.call(op, {"orderId": order.id}, query={"limit": "250"})
+        if not s.is_open(op):
+            return
+        if reply.status == 404:
+            s.finding(
+                op,
+                "unsupported_misreported",
+                "unsupported_answered",
+                f"order {order.id} exists (the order reads list it) but listing its "
+                "returns answered 404",
+                reply,
+            )
+            return
+        if not reply.ok:
+            continue
+        s.seen.success(op)
+        found = reply.get("returns") or []
+        for body in found:
+            s.inventory.learn_return(body, order.id)
+        if best is None or len(found) > best[0]:
+            best = (len(found), order.id, reply)
+    if best is not None:
+        list_behaviour(s, op, {"orderId": best[1]}, best[2])
+    if not s.inventory.orders:
+        s.call(op, {"orderId": UNKNOWN_ID})
+
+
+def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> None:
+    """limit, page, status and createdAt against the full list (contract section 4)."""
+    everything = [i for i in full.get("returns") or [] if isinstance(i, dict)]
+    if full.get("page", "next"):
+        return  # more than 250 returns: the full set is unknown, only limit is checked
+    pagination(s, op, params, [i.get("returnOrderId") for i in everything])
+    statuses = sorted({str(i["status"]) for i in everything if isinstance(i.get("status"), str)})
+    if statuses:
+        wanted = statuses[0]
+        reply = s.call(op, params, query={"status": wanted, "limit": "250"})
+        if reply.status == 400:
+            s.finding(
+                op,
+                "filter_rejected",
+                "status_filter",
+                "the status filter was rejected with 400",
+                reply,
+            )
+        elif reply.ok:
+            got = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
+            wrong = [i.get("returnOrderId") for i in got if i.get("status") != wanted]
+            s.check(
+                op,
+                not wrong,
+                "filter_ignored",
+                "status_filter",
+                f"status={wanted} returned returns of other statuses: {wrong[:5]}",
+                reply,
+            )
+            expected = {i.get("returnOrderId") for i in everything if i.get("status") == wanted}
+            missing = expected - {i.get("returnOrderId") for i in got}
+            s.check(
+                op,
+                not missing,
+                "filter_ignored",
+                "status_filter",
+                f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
+                reply,
+            )
+    stamps = [str(i["createdAt"]) for i in everything if isinstance(i.get("createdAt"), str)]
+    if stamps:
+        stamp = stamps[0]
+        reply = s.call(op, params, query={"createdAt[from]": stamp, "createdAt[to]": stamp})
+        if reply.status == 400:
+            s.finding(
+                op,
+                "filter_rejected",
+                "created_at_filter",
+                "the createdAt filter was rejected with 400",
+                reply,
+            )
+        elif reply.ok:
+            got = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
+            outside = [i.get("returnOrderId") for i in got if i.get("createdAt") != stamp]
+            hit = any(i.get("createdAt") == stamp for i in got)
+            s.check(
+                op,
+                hit and not outside,
+                "filter_ignored",
+                "created_at_filter",
+                f"createdAt[from]=createdAt[to]={stamp} (inclusive) should return exactly "
+                f"the returns created then; got {len(got)}, outside: {outside[:5]}",
+                reply,
+            )
+
+
+def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) -> None:
+    """Follow page.next with a small limit: at most `limit` per page, nothing twice or lost."""
+    seen: list[Any] = []
+    query = {"limit": str(PAGE_LIMIT)}
+    for _ in range(MAX_PAGES):
+        reply = s.call(op, params, query=query)
+        if reply.status == 400:
+            s.finding(
+                op,
+                "pagination_rejected",
+                "pagination",
+                f"limit={query['limit']} / page was rejected with 400",
+                reply,
+            )
+            return
+        if not reply.ok:
+            return
+        page = _ids(reply)
+        if not s.check(
+            op,
+            len(page) <= PAGE_LIMIT,
+            "pagination_broken",
+            "limit",
+            f"limit={PAGE_LIMIT} answered {len(page)} items",
+            reply,
+        ):
+            return
+        seen += page
+        nxt = reply.get("page", "next")
+        if not isinstance(nxt, str) or not nxt:
+            break
+        query = {"limit": str(PAGE_LIMIT), "page": nxt}
+    else:
+        s.finding(
+            op,
+            "pagination_broken",
+            "pagination",
+            f"page.next was still set after {MAX_PAGES} pages of {PAGE_LIMIT}",
+            reply,
+        )
+        return
+    twice = sorted({str(i) for i in seen if seen.count(i) > 1})
+    lost = sorted(str(i) for i in set(all_ids) - set(seen))
+    s.check(
+        op,
+        not twice and not lost,
+        "pagination_broken",
+        "pagination",
+        f"following page.next with limit={PAGE_LIMIT}: repeated {twice[:5]}, "
+        f"lost {lost[:5]} of {len(all_ids)}",
+        reply,
+    )
+
+
+def get_returns(s: Session) -> None:
+    op = "getReturn"
+    known = list(s.inventory.returns.values())[:3]
+    for ret in known:
+        reply = s.call(op, {"orderId": ret.order_id, "id": ret.id})
+        if not s.is_open(op):
+            return
+        if reply.status == 404:
+            s.finding(
+                op,
+                "data_mismatch",
+                "listed_is_gettable",
+                f"return {ret.id} is listed on order {ret.order_id} but getReturn answered 404",
+                reply,
+            )
+        elif reply.ok:
+            s.seen.success(op)
+            s.check(
+                op,
+                reply.get("return", "returnOrderId") == ret.id,
+                "data_mismatch",
+                "same_id",
+                f"asked for {ret.id}, got {reply.get('return', 'returnOrderId')!r}",
+                reply,
+            )
+    if not known and s.inventory.orders:
+        s.call(op, {"orderId": s.inventory.orders[0].id, "id": UNKNOWN_ID})
+
+
+def fulfillment_reads(s: Session) -> None:
+    """List fulfillments of existing returns (approved or closed first) and get one."""
+    candidates = sorted(
+        s.inventory.returns.values(), key=lambda r: r.status not in ("approved", "closed")
+    )[:4]
+    for ret in candidates:
+        ids = list_fulfillments(s, ret.order_id, ret.id)
+        if ids is None:
+            break
+        ret.fulfillments = [i for i in ids if isinstance(i, str)]
+        if ret.fulfillments:
+            get_fulfillment(s, ret.order_id, ret.id, ret.fulfillments[0])
+            break
+    if not candidates and s.inventory.orders:
+        order = s.inventory.orders[0].id
+        s.call("listReturnFulfillments", {"orderId": order, "returnId": UNKNOWN_ID})
+        s.call("getReturnFulfillment", {"orderId": order, "returnId": UNKNOWN_ID, "id": UNKNOWN_ID})
+
+
+def list_fulfillments(s: Session, order_id: str, return_id: str) -> list[Any] | None:
+    op = "listReturnFulfillments"
+    reply = s.call(op, {"orderId": order_id, "returnId": return_id})
+    if not s.is_open(op):
+        return None
+    if not reply.ok:
+        if reply.status == 404:
+            s.finding(
+                op,
+                "data_mismatch",
+                "listed_is_gettable",
+                f"return {return_id} exists but its fulfillments answered 404",
+                reply,
+            )
+        return []
+    s.seen.success(op)
+    return _ids(reply, "returnFulfillments", "id")
+
+
+def get_fulfillment(s: Session, order_id: str, return_id: str, ful_id: str) -> Reply | None:
+    op = "getReturnFulfillment"
+    reply = s.call(op, {"orderId": order_id, "returnId": return_id, "id": ful_id})
+    if not s.is_open(op):
+        return None
+    if reply.status == 404:
+        s.finding(
+            op,
+            "data_mismatch",
+            "listed_is_gettable",
+            f"fulfillment {ful_id} is listed on return {return_id} but answered 404",
+            reply,
+        )
+    elif reply.ok:
+        s.seen.success(op)
+        s.check(
+            op,
+            reply.get("returnFulfillment", "id") == ful_id,
+            "data_mismatch",
+            "same_id",
+            f"asked for {ful_id}, got {reply.get('returnFulfillment', 'id')!r}",
+            reply,
+        )
+    return reply

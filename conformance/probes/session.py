@@ -1,0 +1,293 @@
+"""The probes' shared state and the checks every response gets.
+
+Every request a probe makes goes through `Session.call`, which applies the wire checks of
+contract section 2 to the answer (documented status, JSON content type, body schema, error body,
+vocabularies) and records the outcome on the operation that answered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance import schemas
+from conformance.contract import Operation, documented_statuses, operation, vocabularies
+from conformance.discover import Inventory
+from conformance.findings import Finding, Observations
+from conformance.target import NO_BODY, Auth, Reply, Target
+
+# The envelope key that carries the resource of each success answer.
+DATA_KEY = {
+    "listReturns": "returns",
+    "listOrderReturns": "returns",
+    "getReturn": "return",
+    "createReturn": "return",
+    "cancelReturn": "return",
+    "approveReturn": "return",
+    "rejectReturn": "return",
+    "listReturnFulfillments": "returnFulfillments",
+    "getReturnFulfillment": "returnFulfillment",
+    "createReturnFulfillment": "returnFulfillment",
+}
+UNSUPPORTED_STATUSES = {501: "not_supported", 405: "not_supported", 403: "not_allowed"}
+PROBLEM_REASONS = {
+    "timeout": "timeout",
+    "connection_error": "connection_error",
+    "rate_limited": "rate_limited",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run may do to the target."""
+
+    allow_writes: bool
+    act_on_existing: bool
+    seed: int
+    consistency_window: float = 0.0
+    excluded: frozenset[str] = frozenset()
+
+
+@dataclass
+class Session:
+    target: Target
+    inventory: Inventory
+    settings: Settings
+    seen: Observations = field(default_factory=Observations)
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+    # ---- recording ----
+
+    def finding(
+        self,
+        op_id: str,
+        reason: str,
+        check: str,
+        message: str,
+        *evidence: Reply,
+        steps: Iterable[str] = (),
+    ) -> None:
+        self.seen.failed(
+            Finding(
+                op_id,
+                reason,
+                check,
+                message,
+                evidence=tuple(r.exchange for r in evidence),
+                steps=tuple(steps),
+                seed=self.settings.seed,
+            )
+        )
+
+    def check(
+        self, op_id: str, ok: bool, reason: str, check: str, message: str, *evidence: Reply
+    ) -> bool:
+        """Record one check: a pass, or a finding with its evidence."""
+        if ok:
+            self.seen.passed(op_id)
+        else:
+            self.finding(op_id, reason, check, message, *evidence)
+        return ok
+
+    def is_open(self, op_id: str) -> bool:
+        """Still worth probing: not found unsupported, not excluded by the user."""
+        return op_id not in self.unsupported and op_id not in self.settings.excluded
+
+    # ---- calling ----
+
+    def call(
+        self,
+        op_id: str,
+        params: dict[str, str] | None = None,
+        *,
+        query: dict[str, str] | None = None,
+        body: Any = NO_BODY,
+        auth: Auth = "valid",
+        raw_body: bytes | None = None,
+        well_formed: bool = True,
+    ) -> Reply:
+        op = operation(op_id)
+        path = op.url_path(**(params or {}))
+        reply = self.target.call(
+            op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
+        )
+        self._wire_checks(op, reply, well_formed and auth == "valid")
+        return reply
+
+    def collect(
+        self, op_id: str, params: dict[str, str], max_pages: int = 50
+    ) -> tuple[list[dict[str, Any]], Reply, bool]:
+        """Every item of a list, following page.next: (items, last reply, complete)."""
+        key = DATA_KEY[op_id]
+        items: list[dict[str, Any]] = []
+        query: dict[str, str] = {"limit": "250"}
+        reply = self.call(op_id, params, query=query)
+        if reply.status == 400:  # limit rejected: noted by the list probes, not here
+            reply = self.call(op_id, params)
+        for _ in range(max_pages):
+            items += [i for i in reply.get(key) or [] if isinstance(i, dict)]
+            nxt = reply.get("page", "next")
+            if not reply.ok or not isinstance(nxt, str) or not nxt:
+                return items, reply, reply.ok
+            query = {"page": nxt}
+            reply = self.call(op_id, params, query=query)
+        return items, reply, False
+
+    def eventually(self, probe: Callable[[], tuple[bool, Reply]]) -> tuple[bool, Reply]:
+        """Read-your-writes within the configured consistency window."""
+        deadline = time.monotonic() + self.settings.consistency_window
+        while True:
+            ok, reply = probe()
+            if ok or time.monotonic() >= deadline:
+                return ok, reply
+            time.sleep(0.2)
+
+    def _wire_checks(self, op: Operation, reply: Reply, well_formed: bool) -> None:
+        op_id = op.id
+        if op_id not in DATA_KEY:  # discovery reads are not scored
+            return
+        if reply.problem in PROBLEM_REASONS:
+            self.finding(
+                op_id,
+                PROBLEM_REASONS[reply.problem],
+                "answers",
+                f"no usable answer: {reply.problem}",
+                reply,
+            )
+            return
+        status = reply.status
+        if status is None:
+            return
+        if status >= 500 and status != 501:
+            self.finding(op_id, "server_error", "no_server_error", f"answered {status}", reply)
+            return
+        if well_formed and status in UNSUPPORTED_STATUSES:
+            reason = UNSUPPORTED_STATUSES[status]
+            if op_id not in self.unsupported:
+                self.unsupported[op_id] = reason
+                self.finding(
+                    op_id, reason, "supported", f"answered {status} to a well-formed request", reply
+                )
+        if status not in documented_statuses()[op_id] and status != 405:
+            self.finding(
+                op_id,
+                "undocumented_status",
+                "status_documented",
+                f"answered {status}, which the contract does not document for {op_id}",
+                reply,
+            )
+        else:
+            self.seen.passed(op_id)
+        if not _is_json(reply.content_type):
+            self.finding(
+                op_id,
+                "wrong_content_type",
+                "content_type",
+                f"Content-Type is {reply.content_type or 'missing'!r}, not JSON",
+                reply,
+            )
+            return
+        if reply.problem in ("invalid_json", "body_too_large"):
+            self.finding(
+                op_id,
+                "schema_violation",
+                "response_schema",
+                f"the body is not usable JSON ({reply.problem})",
+                reply,
+            )
+            return
+        self._body_checks(op, reply)
+
+    def _body_checks(self, op: Operation, reply: Reply) -> None:
+        op_id, status = op.id, reply.status or 0
+        schema = op.response if 200 <= status < 300 else "error.schema.json"
+        problems = schemas.violations(schema, reply.body)
+        if (
+            200 <= status < 300
+            and isinstance(reply.body, dict)
+            and DATA_KEY[op_id] not in reply.body
+        ):
+            self.finding(
+                op_id,
+                "unsupported_misreported",
+                "unsupported_answered",
+                f"answered {status} without `{DATA_KEY[op_id]}`: an operation the "
+                "platform lacks must answer 501 NOT_SUPPORTED",
+                reply,
+            )
+        if status >= 400 and not problems and reply.get("code") != status:
+            problems = [f"/code: {reply.get('code')!r} differs from the HTTP status {status}"]
+        if problems:
+            self.finding(
+                op_id,
+                "schema_violation",
+                "response_schema",
+                f"{schema}: {'; '.join(problems[:3])}",
+                reply,
+            )
+            return
+        self.seen.passed(op_id)
+        if 200 <= status < 300:
+            self._vocabulary(op_id, reply)
+
+    def _vocabulary(self, op_id: str, reply: Reply) -> None:
+        vocab = vocabularies()
+        odd: list[str] = []
+        strings = False
+        for kind, value in _values(reply.body):
+            if kind == "quantity":
+                strings = strings or isinstance(value, str)
+                continue
+            allowed = {
+                "status": vocab.return_status,
+                "returnReason": vocab.return_reason,
+                "fulfillment": vocab.fulfillment_status,
+                "package": vocab.package_status,
+            }[kind]
+            if value is not None and value not in allowed:
+                odd.append(f"{kind} {value!r}")
+        if strings:
+            self.seen.note(
+                op_id,
+                "quantities are sent as digit strings (the API family's convention; accepted)",
+            )
+        if odd:
+            self.finding(
+                op_id,
+                "nonnormalized_value",
+                "vocabulary",
+                "values outside the normalized vocabulary: " + ", ".join(sorted(set(odd))[:5]),
+                reply,
+            )
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _values(body: Any) -> Iterable[tuple[str, Any]]:
+    """(kind, value) for the vocabulary-bearing fields of returns and fulfillments in a body."""
+    if not isinstance(body, dict):
+        return
+    returns = [body.get("return"), *(body.get("returns") or [])]
+    fulfillments = [body.get("returnFulfillment"), *(body.get("returnFulfillments") or [])]
+    for ret in returns:
+        if not isinstance(ret, dict):
+            continue
+        yield "status", ret.get("status")
+        for item in ret.get("returnItems") or []:
+            if isinstance(item, dict):
+                yield "returnReason", item.get("returnReason")
+                yield "quantity", item.get("quantity")
+        for package in ret.get("packages") or []:
+            if isinstance(package, dict):
+                yield "package", package.get("status")
+    for ful in fulfillments:
+        if isinstance(ful, dict):
+            yield "fulfillment", ful.get("status")
+            for item in ful.get("items") or []:
+                if isinstance(item, dict):
+                    yield "quantity", item.get("quantity")

@@ -1,0 +1,238 @@
+"""Reference platform profiles: declarative data files read by one generic server.
+
+A profile states which real platform it imitates and why, which operations it supports
+(`ok`), refuses to the seller (`not_allowed` → 403) or lacks (`not_supported` → 501), the status a
+new return gets, and the data the store starts with: orders, and customer-made returns where the
+seller cannot create them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from conformance.contract import OperationId, vocabularies
+from conformance.errors import ProfileError
+
+Support = Literal["ok", "not_allowed", "not_supported"]
+SUPPORT_VALUES: tuple[str, ...] = ("ok", "not_allowed", "not_supported")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    id: str
+    quantity: int
+    sku: str | None = None
+    name: str | None = None
+    product_id: str | None = None
+    variant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    lines: tuple[OrderLine, ...]
+    created_at: str = "2026-09-01T12:00:00Z"
+
+
+@dataclass(frozen=True)
+class SeedFulfillment:
+    id: str
+    tracking_number: str
+    company: str | None = None
+    url: str | None = None
+    status: str | None = None
+    created_at: str = "2026-10-02T09:00:00Z"
+
+
+@dataclass(frozen=True)
+class SeedReturnLine:
+    line: str
+    quantity: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SeedReturn:
+    id: str
+    order: str
+    status: str
+    lines: tuple[SeedReturnLine, ...]
+    created_at: str
+    fulfillments: tuple[SeedFulfillment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the platform's workflow differs from its neighbours' (contract section 4 leaves room)."""
+
+    new_return_status: str | None = "requested"
+    cancel_from: tuple[str, ...] = ("requested", "approved")
+    repeat_action: Literal["conflict", "idempotent"] = "conflict"
+    fulfillment_status: str | None = "pending"
+    quantity_format: Literal["integer", "string"] = "integer"
+    default_limit: int = 50
+    unknown_status_filter: Literal["empty", "reject"] = "empty"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    imitates: str
+    why: str
+    support: dict[str, Support]
+    behaviour: Behaviour
+    orders: tuple[Order, ...]
+    returns: tuple[SeedReturn, ...] = field(default=())
+
+    def supports(self, op_id: str) -> Support:
+        return self.support[op_id]
+
+
+def _require(data: dict[str, Any], key: str, where: str) -> Any:
+    if key not in data:
+        raise ProfileError(f"{where}: missing key {key!r}", "see conformance/reference/profiles/")
+    return data[key]
+
+
+def _orders(data: dict[str, Any], where: str) -> tuple[Order, ...]:
+    orders = [
+        Order(
+            id=str(_require(row, "id", where)),
+            created_at=row.get("created_at", "2026-09-01T12:00:00Z"),
+            lines=tuple(
+                OrderLine(
+                    id=str(line["id"]),
+                    quantity=int(line["quantity"]),
+                    sku=line.get("sku"),
+                    name=line.get("name"),
+                    product_id=line.get("product_id"),
+                    variant_id=line.get("variant_id"),
+                )
+                for line in _require(row, "items", where)
+            ),
+        )
+        for row in data.get("orders", [])
+    ]
+    gen = data.get("generated_orders")
+    if gen:
+        prefix = str(gen["id_prefix"])
+        quantities = [int(q) for q in gen["line_quantities"]]
+        for n in range(1, int(gen["count"]) + 1):
+            order_id = f"{prefix}{n:04d}"
+            orders.append(
+                Order(
+                    id=order_id,
+                    lines=tuple(
+                        OrderLine(id=f"{order_id}-{i}", quantity=q, sku=f"SKU-{i}")
+                        for i, q in enumerate(quantities, start=1)
+                    ),
+                )
+            )
+    return tuple(orders)
+
+
+def _returns(data: dict[str, Any], where: str) -> tuple[SeedReturn, ...]:
+    return tuple(
+        SeedReturn(
+            id=str(_require(row, "id", where)),
+            order=str(_require(row, "order", where)),
+            status=str(_require(row, "status", where)),
+            created_at=str(_require(row, "created_at", where)),
+            lines=tuple(
+                SeedReturnLine(line=str(x["line"]), quantity=int(x["quantity"]), reason=x["reason"])
+                for x in _require(row, "items", where)
+            ),
+            fulfillments=tuple(
+                SeedFulfillment(
+                    id=str(f["id"]),
+                    tracking_number=str(f["tracking"]["number"]),
+                    company=f["tracking"].get("company"),
+                    url=f["tracking"].get("url"),
+                    status=f.get("status"),
+                    created_at=f.get("created_at", "2026-10-02T09:00:00Z"),
+                )
+                for f in row.get("fulfillments", [])
+            ),
+        )
+        for row in data.get("returns", [])
+    )
+
+
+def parse_profile(data: dict[str, Any], where: str) -> Profile:
+    """Build a profile from its TOML data, checking it against the contract's tables."""
+    support_table = _require(data, "operations", where)
+    unknown = set(support_table) - set(OperationId)
+    missing = set(OperationId) - set(support_table)
+    if unknown or missing:
+        raise ProfileError(
+            f"{where}: [operations] must name the ten contract operations exactly",
+            f"unknown {sorted(unknown)}, missing {sorted(missing)}",
+        )
+    for op_id, value in support_table.items():
+        if value not in SUPPORT_VALUES:
+            raise ProfileError(f"{where}: {op_id} = {value!r}", f"use one of {SUPPORT_VALUES}")
+    raw = data.get("behaviour", {})
+    behaviour = Behaviour(
+        new_return_status=raw.get("new_return_status") or None,
+        cancel_from=tuple(raw.get("cancel_from", ("requested", "approved"))),
+        repeat_action=raw.get("repeat_action", "conflict"),
+        fulfillment_status=raw.get("fulfillment_status", "pending") or None,
+        quantity_format=raw.get("quantity_format", "integer"),
+        default_limit=int(raw.get("default_limit", 50)),
+        unknown_status_filter=raw.get("unknown_status_filter", "empty"),
+    )
+    if fs := behaviour.fulfillment_status:
+        vocab = vocabularies().fulfillment_status
+        if fs not in vocab:
+            raise ProfileError(f"{where}: fulfillment_status {fs!r}", f"use one of {sorted(vocab)}")
+    profile = Profile(
+        name=str(_require(data, "name", where)),
+        imitates=str(_require(data, "imitates", where)),
+        why=str(_require(data, "why", where)).strip(),
+        support=dict(support_table),
+        behaviour=behaviour,
+        orders=_orders(data, where),
+        returns=_returns(data, where),
+    )
+    creates = profile.support["createReturn"] == "ok"
+    if creates and behaviour.new_return_status not in vocabularies().return_status:
+        raise ProfileError(f"{where}: createReturn is ok but new_return_status is not a status")
+    lines = {line.id for order in profile.orders for line in order.lines}
+    for seed in profile.returns:
+        bad = [x.line for x in seed.lines if x.line not in lines]
+        if bad:
+            raise ProfileError(f"{where}: return {seed.id} names unknown order lines {bad}")
+    return profile
+
+
+@cache
+def profile_names() -> tuple[str, ...]:
+    """The embedded reference platforms, in the contract's order (section 6)."""
+    index = tomllib.loads(_profiles_dir().joinpath("index.toml").read_text(encoding="utf-8"))
+    return tuple(index["profiles"])
+
+
+def _profiles_dir() -> Any:
+    return resources.files("conformance.reference").joinpath("profiles")
+
+
+@cache
+def load_profile(name: str) -> Profile:
+    """Load one embedded profile by name; an unknown name says which names exist."""
+    if name not in profile_names():
+        raise ProfileError(
+            f"unknown platform {name!r}", f"choose one of: {', '.join(profile_names())}"
+        )
+    path = _profiles_dir().joinpath(f"{name}.toml")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {name}: {exc}") from None
+    profile = parse_profile(data, f"profile {name}")
+    if profile.name != name:
+        raise ProfileError(f"profile file {name}.toml names itself {profile.name!r}")
+    return profile

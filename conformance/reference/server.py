@@ -1,0 +1,102 @@
+"""Serve reference platforms over real HTTP on loopback, in a background thread.
+
+The suite's embedded run and the tests use this; `conformance serve` runs the same app in the
+foreground.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import tomllib
+from functools import cache
+from importlib import resources
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from conformance.errors import UsageError
+from conformance.reference.app import create_app
+from conformance.reference.profile import Profile, load_profile
+
+
+@cache
+def defect_catalogue() -> dict[str, dict[str, Any]]:
+    """The seeded defects the reference server can switch on (defects.toml)."""
+    text = resources.files("conformance.reference").joinpath("defects.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def check_defects(defects: frozenset[str]) -> None:
+    unknown = sorted(defects - set(defect_catalogue()))
+    if unknown:
+        raise UsageError(
+            f"unknown defect {', '.join(unknown)}",
+            f"choose from: {', '.join(defect_catalogue())}",
+        )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ReferenceServer:
+    """One profile on `http://127.0.0.1:<free port>`, started and stopped as a context manager."""
+
+    def __init__(
+        self,
+        platform: str | Profile,
+        token: str,
+        defects: frozenset[str] = frozenset(),
+        host: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> None:
+        check_defects(defects)
+        self.profile = load_profile(platform) if isinstance(platform, str) else platform
+        self.app = create_app(self.profile, token, defects)
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(
+            self.app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, daemon=True, name=f"reference-{self.profile.name}"
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ReferenceServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise UsageError(f"the reference server could not listen on {self.base_url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

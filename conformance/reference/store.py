@@ -1,0 +1,375 @@
+"""The reference platform's state and business rules (contract section 4).
+
+The store knows nothing about HTTP: it takes validated values, applies the lifecycle, the quantity
+rule and isolation, and raises `ApiError` with the contract's error code where a rule says no.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from conformance.contract import error_statuses, vocabularies
+from conformance.reference.profile import Profile
+
+
+class ApiError(Exception):
+    """A contract error answer: HTTP status from the code, plus a message and details."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = error_statuses()[code]
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "success": False,
+            "code": self.status,
+            "error": self.code,
+            "message": self.message,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    text = value.replace("z", "+00:00").replace("Z", "+00:00")
+    leap = text[17:19] == "60"  # an RFC 3339 leap second, which datetime cannot hold
+    if leap:
+        text = text[:17] + "59" + text[19:]
+    moment = datetime.fromisoformat(text)
+    return moment + timedelta(seconds=1) if leap else moment
+
+
+@dataclass
+class ReturnLine:
+    id: str
+    line_id: str
+    quantity: int
+    reason: str
+    note: str | None = None
+
+
+@dataclass
+class Fulfillment:
+    id: str
+    return_id: str
+    tracking: dict[str, Any]
+    status: str | None
+    items: list[tuple[str, int]]
+    documents: list[dict[str, Any]]
+    identifiers: list[str]
+    created_at: str
+
+
+@dataclass
+class Return:
+    id: str
+    order_id: str
+    status: str
+    lines: list[ReturnLine]
+    created_at: str
+    updated_at: str
+    note: str | None = None
+    via_api: bool = False
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+
+    @property
+    def rfo_id(self) -> str | None:
+        """The reverse fulfillment order exists once the return has been approved."""
+        if self.status in ("approved", "closed") or self.fulfillments:
+            return f"RFO-{self.id}"
+        return None
+
+    @property
+    def active(self) -> bool:
+        """Rejected and cancelled returns release their quantity."""
+        return self.status not in ("rejected", "cancelled")
+
+
+class Store:
+    """One platform's data, mutated only through the contract's operations."""
+
+    def __init__(self, profile: Profile, defects: frozenset[str] = frozenset()) -> None:
+        self.profile = profile
+        self.defects = defects
+        self.orders = {order.id: order for order in profile.orders}
+        self.lines = {line.id: (order.id, line) for order in profile.orders for line in order.lines}
+        self.returns: dict[str, Return] = {}
+        self._counter = 0
+        for seed in profile.returns:
+            ret = Return(
+                id=seed.id,
+                order_id=seed.order,
+                status=seed.status,
+                created_at=seed.created_at,
+                updated_at=seed.created_at,
+                lines=[
+                    ReturnLine(f"{seed.id}-{i}", x.line, x.quantity, x.reason)
+                    for i, x in enumerate(seed.lines, start=1)
+                ],
+            )
+            ret.fulfillments = [
+                Fulfillment(
+                    id=f.id,
+                    return_id=seed.id,
+                    tracking={"number": f.tracking_number, "company": f.company, "url": f.url},
+                    status=f.status or profile.behaviour.fulfillment_status,
+                    items=[(x.id, x.quantity) for x in ret.lines],
+                    documents=[],
+                    identifiers=[],
+                    created_at=f.created_at,
+                )
+                for f in seed.fulfillments
+            ]
+            self.returns[ret.id] = ret
+
+    def _next_id(self, kind: str) -> str:
+        self._counter += 1
+        return f"{kind}-{self._counter:06d}"
+
+    # ---- lookups (isolation: a return exists only under its own order) ----
+
+    def order(self, order_id: str) -> Any:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise ApiError("NOT_FOUND", f"order {order_id!r} not found")
+        return order
+
+    def get_return(self, order_id: str, return_id: str) -> Return:
+        self.order(order_id)
+        ret = self.returns.get(return_id)
+        leak = "leak_across_orders" in self.defects
+        if ret is None or (ret.order_id != order_id and not leak):
+            raise ApiError("NOT_FOUND", f"return {return_id!r} not found on order {order_id!r}")
+        return ret
+
+    def get_fulfillment(self, order_id: str, return_id: str, fulfillment_id: str) -> Fulfillment:
+        ret = self.get_return(order_id, return_id)
+        for ful in ret.fulfillments:
+            if ful.id == fulfillment_id:
+                return ful
+        raise ApiError(
+            "NOT_FOUND", f"fulfillment {fulfillment_id!r} not found on return {ret.id!r}"
+        )
+
+    # ---- lists ----
+
+    def list_returns(
+        self, order_id: str | None, query: ListQuery
+    ) -> tuple[list[Return], str | None]:
+        if order_id is not None:
+            self.order(order_id)
+        items = [r for r in self.returns.values() if order_id is None or r.order_id == order_id]
+        if order_id is not None and "list_missing_created" in self.defects:
+            items = [r for r in items if not r.via_api]
+        if query.status is not None:
+            ignore = "status_filter_ignored" in self.defects and order_id is not None
+            unknown = query.status not in vocabularies().return_status
+            if unknown and self.profile.behaviour.unknown_status_filter == "reject":
+                raise ApiError("INVALID_REQUEST", f"unknown status {query.status!r}")
+            if not ignore:
+                items = [r for r in items if r.status == query.status]
+        if query.created_from is not None:
+            items = [r for r in items if parse_time(r.created_at) >= query.created_from]
+        if query.created_to is not None:
+            items = [r for r in items if parse_time(r.created_at) <= query.created_to]
+        items.sort(key=lambda r: (parse_time(r.created_at), r.id))
+        drop = "pagination_drops_boundary_item" in self.defects and order_id is None
+        return paginate(items, query, self.profile.behaviour.default_limit, drop)
+
+    def list_fulfillments(
+        self, order_id: str, return_id: str, query: ListQuery
+    ) -> tuple[list[Fulfillment], str | None]:
+        ret = self.get_return(order_id, return_id)
+        return paginate(list(ret.fulfillments), query, self.profile.behaviour.default_limit, False)
+
+    # ---- writes ----
+
+    def create_return(self, order_id: str, body: dict[str, Any]) -> Return:
+        order = self.order(order_id)
+        own_lines = {line.id: line for line in order.lines}
+        wanted: dict[str, int] = {}
+        details = []
+        for i, item in enumerate(body["items"]):
+            if item["id"] not in own_lines:
+                details.append({"field": f"/return/items/{i}/id", "message": "unknown line item"})
+            wanted[item["id"]] = wanted.get(item["id"], 0) + int(item["quantity"])
+        if details:
+            raise ApiError("UNPROCESSABLE", "the order has no such line item", details)
+        for line_id, quantity in wanted.items():
+            used = 0
+            if "over_quantity_across_returns" not in self.defects:
+                used = sum(
+                    x.quantity
+                    for r in self.returns.values()
+                    if r.active and r.order_id == order_id
+                    for x in r.lines
+                    if x.line_id == line_id
+                )
+            available = own_lines[line_id].quantity - used
+            if quantity > available:
+                raise ApiError(
+                    "UNPROCESSABLE",
+                    f"line item {line_id!r}: {quantity} requested, {max(available, 0)} returnable",
+                    [{"field": "/return/items", "message": "more than the returnable quantity"}],
+                )
+        return_id = self._next_id("RET")
+        stamp = now()
+        status = self.profile.behaviour.new_return_status or "requested"
+        ret = Return(
+            id=return_id,
+            order_id=order_id,
+            status=status,
+            created_at=stamp,
+            updated_at=stamp,
+            note=body.get("note"),
+            via_api=True,
+            lines=[
+                ReturnLine(
+                    id=f"{return_id}-{i}",
+                    line_id=item["id"],
+                    quantity=int(item["quantity"]),
+                    reason=item["reason"],
+                    note=item.get("note"),
+                )
+                for i, item in enumerate(body["items"], start=1)
+            ],
+        )
+        self.returns[return_id] = ret
+        return ret
+
+    def act(self, ret: Return, to_status: str, from_status: tuple[str, ...]) -> Return:
+        """Apply approve / reject / cancel; 409 where the lifecycle does not allow it."""
+        allowed = from_status
+        if to_status == "cancelled":
+            allowed = self.profile.behaviour.cancel_from
+        current = ret.status
+        if current == to_status and self.profile.behaviour.repeat_action == "idempotent":
+            return ret
+        legal = current in allowed
+        if not legal and "illegal_transition_accepted" in self.defects and to_status == "approved":
+            legal = current in ("rejected", "cancelled")
+        if not legal and "reject_after_fulfillment" in self.defects and to_status == "rejected":
+            legal = current == "approved" and bool(ret.fulfillments)
+        if not legal:
+            raise ApiError(
+                "INVALID_STATE",
+                f"cannot move a return from {current!r} to {to_status!r}",
+                [{"field": "status", "message": f"current status is {current}"}],
+            )
+        if "approve_no_effect" in self.defects and to_status == "approved":
+            return _copy_with_status(ret, to_status)
+        ret.status = to_status
+        ret.updated_at = now()
+        return ret
+
+    def create_fulfillment(self, ret: Return, body: dict[str, Any]) -> Fulfillment:
+        if ret.status != "approved":
+            raise ApiError(
+                "INVALID_STATE",
+                f"a return fulfillment needs an approved return; this one is {ret.status!r}",
+            )
+        own = {x.id: x for x in ret.lines}
+        items: list[tuple[str, int]] = []
+        for i, item in enumerate(body.get("items") or []):
+            line = own.get(item["returnItemId"])
+            if line is None:
+                raise ApiError(
+                    "UNPROCESSABLE",
+                    f"the return has no item {item['returnItemId']!r}",
+                    [{"field": f"/returnFulfillment/items/{i}/returnItemId", "message": "unknown"}],
+                )
+            if int(item["quantity"]) > line.quantity:
+                raise ApiError(
+                    "UNPROCESSABLE",
+                    f"item {line.id!r}: {item['quantity']} shipped back, {line.quantity} returned",
+                    [{"field": f"/returnFulfillment/items/{i}/quantity", "message": "too many"}],
+                )
+            items.append((line.id, int(item["quantity"])))
+        tracking = body["tracking"]
+        ful = Fulfillment(
+            id=self._next_id("RF"),
+            return_id=ret.id,
+            tracking={
+                "number": tracking["number"],
+                "company": tracking.get("company"),
+                "url": tracking.get("url"),
+            },
+            status=self.profile.behaviour.fulfillment_status,
+            items=items or [(x.id, x.quantity) for x in ret.lines],
+            documents=list(body.get("documents") or []),
+            identifiers=list((body.get("package") or {}).get("identifiers") or []),
+            created_at=now(),
+        )
+        ret.fulfillments.append(ful)
+        ret.updated_at = ful.created_at
+        return ful
+
+
+def _copy_with_status(ret: Return, status: str) -> Return:
+    copy = Return(**{**ret.__dict__, "status": status, "fulfillments": list(ret.fulfillments)})
+    return copy
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Validated list parameters (contract section 2)."""
+
+    limit: int | None = None
+    offset: int = 0
+    status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+PAGE_PREFIX = "pg1:"
+
+
+def encode_page(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{PAGE_PREFIX}{offset}".encode()).decode().rstrip("=")
+
+
+def decode_page(token: str) -> int:
+    """The offset inside an opaque page token; a token this server did not make → 400."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    digits = text.removeprefix(PAGE_PREFIX)
+    if not text.startswith(PAGE_PREFIX) or not digits.isdigit() or len(digits) > 9:
+        raise ApiError("INVALID_REQUEST", "page is not a token this server issued")
+    return int(digits)
+
+
+T = TypeVar("T")
+
+
+def paginate(
+    items: list[T], query: ListQuery, default_limit: int, drop_boundary: bool
+) -> tuple[list[T], str | None]:
+    limit = query.limit or default_limit
+    start = query.offset
+    if drop_boundary and start > 0:
+        start += 1
+    page = items[start : start + limit]
+    end = start + len(page)
+    return page, (encode_page(end) if end < len(items) else None)

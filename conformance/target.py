@@ -1,0 +1,214 @@
+"""The only place that talks HTTP: one httpx client per target, with auth, retries and redaction.
+
+Probes see `Reply` objects; transport errors, throttling and timeouts are mapped to outcomes here
+(at one boundary, as httpx does with httpcore's errors), never raised into the probes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from conformance.errors import TargetError
+from conformance.findings import Exchange, Redactor, clip
+
+Auth = Literal["valid", "none", "invalid"]
+NO_BODY: Any = object()
+MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+RETRY_STATUSES = (429, 503)
+MAX_RETRY_WAIT = 5.0
+
+
+class WritesNotAllowed(RuntimeError):
+    """A probe tried to POST in a read-only run: a bug in the suite, never sent."""
+
+
+def display_url(url: str) -> str:
+    """The URL without credentials, query or fragment: safe to print and to store."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def check_base_url(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(
+            f"invalid base URL {display_url(url)!r}",
+            "give an http:// or https:// URL, e.g. --base-url https://connector.example.com",
+        )
+    if parts.username or parts.password:
+        raise TargetError(
+            "the base URL carries credentials", "pass the token with --token or CONFORMANCE_TOKEN"
+        )
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a probe gets back: the recorded exchange plus the parsed JSON body."""
+
+    exchange: Exchange
+    body: Any
+    problem: str | None = None  # timeout | connection_error | rate_limited | invalid_json
+
+    @property
+    def status(self) -> int | None:
+        return self.exchange.status
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        return self.exchange.response_headers.get("content-type", "")
+
+    def get(self, *keys: str) -> Any:
+        """Dig into the JSON body; None when any step is missing."""
+        value = self.body
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+
+class Target:
+    """A connector's base URL and token; every request of a run goes through `call`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        allow_writes: bool,
+        timeout: float = 10.0,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.display = display_url(base_url)
+        self.allow_writes = allow_writes
+        self.retries = retries
+        self.redactor = Redactor([token])
+        self._token = token
+        self.requests_sent = 0
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "returns-conformance"},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = NO_BODY,
+        auth: Auth = "valid",
+        raw_body: bytes | None = None,
+    ) -> Reply:
+        if method != "GET" and not self.allow_writes:
+            raise WritesNotAllowed(f"{method} {path} in a run without --allow-writes")
+        headers: dict[str, str] = {}
+        if auth == "valid":
+            headers["Authorization"] = f"Bearer {self._token}"
+        elif auth == "invalid":
+            headers["Authorization"] = "Bearer not-the-token-0000"
+        content: bytes | None = raw_body
+        if body is not NO_BODY:
+            content = json.dumps(body).encode()
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        request = self._client.build_request(
+            method, path, params=params, headers=headers, content=content
+        )
+        attempt = 0
+        while True:
+            reply, wait = self._send(request, body if body is not NO_BODY else raw_body)
+            if wait is None or attempt >= self.retries:
+                if wait is not None and reply.status == 429:
+                    return Reply(reply.exchange, reply.body, "rate_limited")
+                return reply
+            attempt += 1
+            time.sleep(wait)
+
+    def _send(self, request: httpx.Request, sent_body: Any) -> tuple[Reply, float | None]:
+        started = time.perf_counter()
+        self.requests_sent += 1
+        status: int | None = None
+        resp_headers: dict[str, str] = {}
+        text = ""
+        problem: str | None = None
+        wait: float | None = None
+        try:
+            response = self._client.send(request, stream=True)
+            try:
+                status = response.status_code
+                resp_headers = {k.lower(): v for k, v in response.headers.items()}
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        problem = "body_too_large"
+                        break
+                text = b"".join(chunks)[:MAX_RESPONSE_BYTES].decode("utf-8", "replace")
+            finally:
+                response.close()
+            if status in RETRY_STATUSES:
+                wait = _retry_after(resp_headers.get("retry-after"))
+        except httpx.TimeoutException:
+            problem = "timeout"
+        except httpx.HTTPError as exc:
+            problem = "connection_error"
+            text = type(exc).__name__
+        elapsed = (time.perf_counter() - started) * 1000
+        parsed: Any = None
+        if text and problem is None:
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                problem = "invalid_json"
+        red = self.redactor
+        if isinstance(sent_body, bytes):
+            sent_body = sent_body.decode("utf-8", "replace")
+        exchange = Exchange(
+            method=request.method,
+            url=red.text(str(request.url)),
+            request_headers=red.value(
+                {
+                    k.lower(): v
+                    for k, v in request.headers.items()
+                    if k.lower() in ("authorization", "content-type")
+                }
+            ),
+            request_body=clip(red.value(sent_body)),
+            status=status,
+            response_headers=red.value(resp_headers),
+            response_body=clip(red.value(parsed if parsed is not None else text or None)),
+            error=problem if problem in ("timeout", "connection_error", "body_too_large") else None,
+            elapsed_ms=elapsed,
+        )
+        return Reply(exchange, red.value(parsed), problem), wait
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds to wait before retrying a 429/503, bounded so a run always finishes."""
+    if value and value.strip().isdigit():
+        return min(float(value.strip()), MAX_RETRY_WAIT)
+    return 0.5

@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", metavar="FILE", help="TOML config (can list several platforms)")
     run.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 10)")
     run.add_argument(
+        "--max-examples",
+        type=int,
+        metavar="N",
+        help="generated examples per property and per state-machine run "
+        "(default 20; 0 turns generated testing off)",
+    )
+    run.add_argument(
         "--defect",
         action="append",
         default=[],
@@ -148,6 +155,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         config_file=args.config,
         timeout=args.timeout,
         defects=defects,
+        max_examples=args.max_examples,
         command=_redacted_argv(argv),
     )
     check_writable(config.output_dir)

@@ -19,6 +19,7 @@ from conformance.target import check_base_url
 
 TOKEN_ENV = "CONFORMANCE_TOKEN"
 REFERENCE_PREFIX = "reference:"
+DEFAULT_MAX_EXAMPLES = 20
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ def build(
     seed: int | None,
     config_file: str | None,
     timeout: float | None = None,
+    max_examples: int | None = None,
     defects: frozenset[str] = frozenset(),
     command: str = "conformance run",
 ) -> RunConfig:
@@ -190,6 +192,10 @@ def build(
     timeout_value = timeout if timeout is not None else float(file.get("timeout", 10.0))
     if timeout_value <= 0:
         raise UsageError("--timeout must be positive", "e.g. --timeout 10")
+    examples = max_examples if max_examples is not None else file.get("max_examples",
+                                                                        DEFAULT_MAX_EXAMPLES)
+    if not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
+        raise UsageError("--max-examples must be a whole number ≥ 0", "0 turns generation off")
     return RunConfig(
         platforms=tuple(platforms),
         allow_writes=writes,
@@ -199,4 +205,5 @@ def build(
         timeout=timeout_value,
         consistency_window=float(file.get("consistency_window", 0.0 if embedded else 2.0)),
         command=command,
+        max_examples=examples,
     )

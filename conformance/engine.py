@@ -17,6 +17,7 @@ from conformance.config import PlatformConfig, RunConfig
 from conformance.contract import contract_version, operations
 from conformance.discover import discover
 from conformance.findings import Finding
+from conformance.generate import generate
 from conformance.judge import judge
 from conformance.probes import Session, Settings, probe_lifecycle, probe_negative, probe_reads
 from conformance.reference.profile import load_profile
@@ -105,6 +106,9 @@ def run_platform(
             probe_lifecycle(session)
         progress(platform.name, "probing auth and invalid input")
         probe_negative(session)
+        if config.max_examples > 0:
+            progress(platform.name, "generated testing")
+            generate(session, config.max_examples)
     rerun = rerun_command(platform, config)
     cells: tuple[OperationResult, ...] = tuple(
         judge(op.id, session.seen, rerun) for op in operations()

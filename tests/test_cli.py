@@ -27,8 +27,9 @@ def all_text(folder: Path) -> str:
     return "\n".join(p.read_text("utf-8") for p in folder.rglob("*") if p.is_file())
 
 
-def test_default_run_writes_six_valid_matrices(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                               ) -> None:
+def test_default_run_writes_six_valid_matrices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_cli(["run", "--output-dir", str(tmp_path), "--seed", "11"], capsys)
     assert code == 0, err
     assert out.rstrip().splitlines()[-2] == "60 passed, 0 failed"
@@ -44,8 +45,18 @@ def test_default_run_writes_six_valid_matrices(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_failing_operation_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["run", "--platform", "full-manual", "--defect", "approve_no_effect",
-                            "--output-dir", str(tmp_path)], capsys)
+    code, out, _ = run_cli(
+        [
+            "run",
+            "--platform",
+            "full-manual",
+            "--defect",
+            "approve_no_effect",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     assert code == 1
     assert out.rstrip().splitlines()[-2] == "8 passed, 1 failed"
     data = json.loads((tmp_path / "capability_matrices" / "full-manual.json").read_text())
@@ -81,32 +92,38 @@ def test_bad_input_is_one_line_and_exit_2(
     assert "Traceback" not in err + out
 
 
-def test_no_token_for_a_url_target(monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_token_for_a_url_target(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("CONFORMANCE_TOKEN", raising=False)
     code, _, err = run_cli(["run", "--base-url", "http://127.0.0.1:9"], capsys)
     assert code == 2 and "no token" in err and "CONFORMANCE_TOKEN" in err
 
 
-def test_unreachable_target_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_target_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from conformance.reference.server import free_port
 
     monkeypatch.setenv("CONFORMANCE_TOKEN", SECRET)
-    code, out, err = run_cli(["run", "--base-url", f"http://127.0.0.1:{free_port()}",
-                              "--output-dir", str(tmp_path)], capsys)
+    code, out, err = run_cli(
+        ["run", "--base-url", f"http://127.0.0.1:{free_port()}", "--output-dir", str(tmp_path)],
+        capsys,
+    )
     assert code == 2 and "did not answer" in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "capability_matrices" / "target.json").exists()
     assert SECRET not in out + err
 
 
-def test_refused_token_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_refused_token_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with ReferenceServer("full-manual", "the-right-token") as server:
         monkeypatch.setenv("CONFORMANCE_TOKEN", SECRET)
-        code, out, err = run_cli(["run", "--base-url", server.base_url,
-                                  "--output-dir", str(tmp_path)], capsys)
+        code, out, err = run_cli(
+            ["run", "--base-url", server.base_url, "--output-dir", str(tmp_path)], capsys
+        )
     assert code == 2 and "refused the token" in err
     assert SECRET not in out + err
 
@@ -114,20 +131,45 @@ def test_refused_token_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 def test_unwritable_output_dir_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    code, _, err = run_cli(["run", "--platform", "no-returns", "--output-dir",
-                            str(blocker / "sub")], capsys)
+    code, _, err = run_cli(
+        ["run", "--platform", "no-returns", "--output-dir", str(blocker / "sub")], capsys
+    )
     assert code == 2 and "cannot write" in err
 
 
-def test_token_never_written_or_printed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_never_written_or_printed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Against a target whose findings carry full evidence, including auth headers."""
     with ReferenceServer("full-manual", SECRET, frozenset({"leak_across_orders"})) as server:
         monkeypatch.setenv("CONFORMANCE_TOKEN", SECRET)
-        code, out, err = run_cli(["run", "--base-url", server.base_url, "--platform", "shop",
-                                  "--allow-writes", "--output-dir", str(tmp_path)], capsys)
-        code2, out2, err2 = run_cli(["run", "--base-url", server.base_url, "--platform", "shop2",
-                                     "--token", SECRET, "--output-dir", str(tmp_path)], capsys)
+        code, out, err = run_cli(
+            [
+                "run",
+                "--base-url",
+                server.base_url,
+                "--platform",
+                "shop",
+                "--allow-writes",
+                "--output-dir",
+                str(tmp_path),
+            ],
+            capsys,
+        )
+        code2, out2, err2 = run_cli(
+            [
+                "run",
+                "--base-url",
+                server.base_url,
+                "--platform",
+                "shop2",
+                "--token",
+                SECRET,
+                "--output-dir",
+                str(tmp_path),
+            ],
+            capsys,
+        )
     assert code == 1 and code2 == 0, err + err2
     written = all_text(tmp_path)
     assert "[REDACTED]" in written  # evidence was recorded, with the token taken out
@@ -137,8 +179,9 @@ def test_token_never_written_or_printed(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert data["platform"]["target"] == server.base_url
 
 
-def test_config_file_runs_several_platforms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_file_runs_several_platforms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with ReferenceServer("auto-approve", SECRET) as server:
         monkeypatch.setenv("SHOP_TOKEN", SECRET)
         cfg = tmp_path / "conformance.toml"
@@ -163,9 +206,15 @@ def test_config_file_runs_several_platforms(tmp_path: Path, monkeypatch: pytest.
 def test_module_entry_point_has_no_traceback_on_bad_input(tmp_path: Path) -> None:
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": root}
-    proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--base-url", "nope"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--base-url", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("conformance: error: invalid base URL")
     assert "Traceback" not in proc.stderr

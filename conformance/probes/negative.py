@@ -13,9 +13,7 @@ from conformance.discover import KnownReturn
 from conformance.probes.lifecycle import ACTIONS
 from conformance.probes.reads import UNKNOWN_ID
 from conformance.probes.session import Session
-from conformance.target import NO_BODY, Reply
-
-INVALID_STATUSES = (400, 422)
+from conformance.target import NO_BODY
 
 
 def probe_negative(s: Session) -> None:
@@ -134,28 +132,6 @@ def unknown_ids(s: Session) -> None:
         )
 
 
-def _refused(s: Session, op: str, reply: Reply, what: str) -> None:
-    if reply.problem or op in s.unsupported:
-        return
-    if reply.ok:
-        s.finding(
-            op,
-            "invalid_input_accepted",
-            "invalid_input",
-            f"{what} was accepted ({reply.status})",
-            reply,
-        )
-    elif (reply.status or 0) < 500:
-        s.check(
-            op,
-            reply.status in INVALID_STATUSES,
-            "undocumented_status",
-            "invalid_input",
-            f"{what} must answer 400 INVALID_REQUEST, got {reply.status}",
-            reply,
-        )
-
-
 def invalid_list_params(s: Session) -> None:
     cases = [
         ({"limit": "0"}, "limit=0"),
@@ -172,7 +148,7 @@ def invalid_list_params(s: Session) -> None:
             reply = s.call(
                 op, {k: str(v) for k, v in params.items()}, query=query, well_formed=False
             )
-            _refused(s, op, reply, what)
+            s.refused(op, reply, what)
 
 
 def _create_cases(line: str) -> list[tuple[Any, str]]:
@@ -203,9 +179,9 @@ def invalid_create_bodies(s: Session) -> None:
         reply = s.call(op, {"orderId": order.id}, body=body, well_formed=False)
         if reply.ok:
             s.inventory.learn_return(reply.get("return"), order.id, ours=True)
-        _refused(s, op, reply, what)
+        s.refused(op, reply, what)
     reply = s.call(op, {"orderId": order.id}, raw_body=b"{not json", well_formed=False)
-    _refused(s, op, reply, "a body that is not JSON")
+    s.refused(op, reply, "a body that is not JSON")
     reply = s.call(
         op,
         {"orderId": order.id},
@@ -243,7 +219,7 @@ def invalid_action_bodies(s: Session) -> None:
         )
         if reply.ok:
             s.inventory.learn_return(reply.get("return"), ret.order_id)
-        _refused(s, op, reply, "a note that is not a string")
+        s.refused(op, reply, "a note that is not a string")
         return
 
 
@@ -263,4 +239,4 @@ def invalid_fulfillment_bodies(s: Session) -> None:
     ]
     for body, what in cases:
         reply = s.call(op, params, body=body, well_formed=False)
-        _refused(s, op, reply, what)
+        s.refused(op, reply, what)

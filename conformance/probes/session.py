@@ -91,6 +91,29 @@ class Session:
             self.finding(op_id, reason, check, message, *evidence)
         return ok
 
+    def refused(self, op_id: str, reply: Reply, what: str, check: str = "invalid_input") -> None:
+        """Invalid input must be refused with 400 (or 422 for a business rule). A 5xx is already
+        a finding of the wire checks; throttling and timeouts decide nothing here."""
+        if reply.problem or op_id in self.unsupported:
+            return
+        if reply.ok:
+            self.finding(
+                op_id,
+                "invalid_input_accepted",
+                check,
+                f"{what} was accepted ({reply.status})",
+                reply,
+            )
+        elif (reply.status or 0) < 500:
+            self.check(
+                op_id,
+                reply.status in (400, 422),
+                "undocumented_status",
+                check,
+                f"{what} must answer 400 INVALID_REQUEST, got {reply.status}",
+                reply,
+            )
+
     def is_open(self, op_id: str) -> bool:
         """Still worth probing: not found unsupported, not excluded by the user."""
         return op_id not in self.unsupported and op_id not in self.settings.excluded

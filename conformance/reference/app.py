@@ -140,7 +140,9 @@ class Dispatcher:
         if not isinstance(body, dict):
             raise ApiError("INVALID_REQUEST", "request body must be a JSON object")
         if self.has("server_error_on_field_type") and op.id == "createReturnFulfillment":
-            company = (body.get("returnFulfillment") or {}).get("tracking", {}).get("company")
+            tracking = body.get("returnFulfillment")
+            tracking = tracking.get("tracking") if isinstance(tracking, dict) else None
+            company = tracking.get("company") if isinstance(tracking, dict) else None
             if company is not None and not isinstance(company, str):
                 raise SeededCrash(op.id)  # the seeded bug: assumes a string and crashes
         assert op.request is not None

@@ -50,12 +50,21 @@ def now() -> str:
 
 
 def parse_time(value: str) -> datetime:
+    """An RFC 3339 date-time (already checked). Year 0 and leap seconds, which RFC 3339 allows
+    and `datetime` cannot hold, become the nearest instant it can."""
     text = value.replace("z", "+00:00").replace("Z", "+00:00")
-    leap = text[17:19] == "60"  # an RFC 3339 leap second, which datetime cannot hold
+    if text.startswith("0000"):
+        return datetime.min.replace(tzinfo=UTC)
+    leap = text[17:19] == "60"
     if leap:
         text = text[:17] + "59" + text[19:]
     moment = datetime.fromisoformat(text)
-    return moment + timedelta(seconds=1) if leap else moment
+    if leap:
+        try:
+            moment += timedelta(seconds=1)
+        except OverflowError:
+            moment = datetime.max.replace(tzinfo=UTC)
+    return moment
 
 
 @dataclass

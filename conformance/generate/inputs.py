@@ -1,0 +1,270 @@
+"""Schema-driven inputs: invalid bodies (one broken rule each) and generated valid inputs.
+
+Invalid bodies must be refused with 400 (or 422 for a business rule): never 2xx, never 5xx.
+Valid inputs — schemathesis' positive strategies over schemas/openapi.yaml, with real ids put in
+— must be accepted or refused only for a business rule (404/409/422). List parameters are
+generated too: any `limit` from 1 to 250 is honoured, anything else is 400; a `createdAt` window
+only returns what was created inside it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.reporting import with_reporter
+
+from conformance.contract import operation
+from conformance.discover import as_int
+from conformance.generate.mutations import mutations
+from conformance.generate.strategies import request_bodies
+from conformance.probes.session import Session
+
+BUSINESS_REFUSALS = (404, 409, 422)
+
+
+def _settings(max_examples: int) -> settings:
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=False,
+    )
+
+
+def _unique(cases: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    seen, kept = set(), []
+    for what, body in cases:
+        key = json.dumps(body, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            kept.append((what, body))
+    return kept
+
+
+def invalid_bodies(s: Session) -> None:
+    """Every single-rule violation of each request schema, sent with real ids."""
+    inv = s.inventory
+    order = next((o for o in inv.orders if any(inv.available(o, line) for line in o.lines)), None)
+    if order is not None and s.is_open("createReturn"):
+        line = next(line for line in order.lines if inv.available(order, line))
+        valid = {
+            "return": {
+                "items": [{"id": line, "quantity": 1, "reason": "damaged", "note": "conformance"}],
+                "note": "conformance",
+            }
+        }
+        for m in _unique(
+            [
+                (m.description, m.body)
+                for m in mutations(operation("createReturn").request or "", valid)
+            ]
+        ):
+            reply = s.call("createReturn", {"orderId": order.id}, body=m[1], well_formed=False)
+            if reply.ok:
+                inv.learn_return(reply.get("return"), order.id, ours=True)
+            s.refused("createReturn", reply, f"createReturn with {m[0]}", "generated_invalid_input")
+    own = [r for r in inv.returns.values() if r.created_by_suite or s.settings.act_on_existing]
+    for op_id, valid_body in (
+        ("rejectReturn", {"reason": "conformance", "note": "conformance"}),
+        ("approveReturn", {"note": "conformance"}),
+        ("cancelReturn", {"note": "conformance"}),
+    ):
+        ret = next((r for r in own if r.status == "requested"), None)
+        if ret is None or not s.is_open(op_id):
+            continue
+        for what, body in _unique(
+            [(m.description, m.body) for m in mutations(operation(op_id).request or "", valid_body)]
+        ):
+            reply = s.call(
+                op_id, {"orderId": ret.order_id, "id": ret.id}, body=body, well_formed=False
+            )
+            if reply.ok:
+                inv.learn_return(reply.get("return"), ret.order_id)
+            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input")
+    ret = next((r for r in own if r.status == "approved"), None)
+    op_id = "createReturnFulfillment"
+    if ret is not None and s.is_open(op_id):
+        item = next(iter(ret.items), "unknown-item")
+        shipped: dict[str, Any] = {
+            "returnFulfillment": {
+                "tracking": {
+                    "number": f"CONF-{s.settings.seed}-M",
+                    "company": "UPS",
+                    "url": "https://tracking.example/CONF",
+                },
+                "items": [{"returnItemId": item, "quantity": 1}],
+            }
+        }
+        for what, body in _unique(
+            [(m.description, m.body) for m in mutations(operation(op_id).request or "", shipped)]
+        ):
+            reply = s.call(
+                op_id, {"orderId": ret.order_id, "returnId": ret.id}, body=body, well_formed=False
+            )
+            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input")
+
+
+def generated_list_params(s: Session, max_examples: int) -> None:
+    """`limit` and `createdAt` windows as properties of the list operations."""
+    order = s.inventory.orders[0].id if s.inventory.orders else None
+    targets = [("listReturns", {}), ("listOrderReturns", {"orderId": order} if order else None)]
+    for op, params in targets:
+        if params is None or not s.is_open(op) or op not in s.seen.succeeded:
+            continue
+        _limits(s, op, params, max_examples)
+        _windows(s, op, params, max_examples)
+
+
+def _limits(s: Session, op: str, params: dict[str, str], max_examples: int) -> None:
+    @seed(s.settings.seed)
+    @_settings(max_examples)
+    @given(
+        st.one_of(
+            st.integers(1, 250),
+            st.integers(-5, 0),
+            st.integers(251, 10**6),
+            st.sampled_from(["", "1.5", "ten", "1e2", " 3"]),
+        )
+    )
+    def limit_is_honoured(limit: int | str) -> None:
+        reply = s.call(
+            op,
+            params,
+            query={"limit": str(limit)},
+            well_formed=isinstance(limit, int) and 1 <= limit <= 250,
+        )
+        if reply.problem or (reply.status or 0) >= 500:
+            return
+        if isinstance(limit, int) and 1 <= limit <= 250:
+            if reply.status == 400:
+                s.finding(
+                    op,
+                    "pagination_rejected",
+                    "generated_limit",
+                    f"limit={limit} was rejected with 400",
+                    reply,
+                )
+            elif reply.ok:
+                got = len(reply.get("returns") or [])
+                s.check(
+                    op,
+                    got <= limit,
+                    "pagination_broken",
+                    "generated_limit",
+                    f"limit={limit} answered {got} items",
+                    reply,
+                )
+        else:
+            s.refused(op, reply, f"{op} with limit={limit!r}")
+
+    with with_reporter(lambda _: None):
+        limit_is_honoured()
+
+
+def _windows(s: Session, op: str, params: dict[str, str], max_examples: int) -> None:
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+
+    @seed(s.settings.seed)
+    @_settings(max_examples)
+    @given(st.integers(0, 400 * 24), st.integers(0, 400 * 24))
+    def window_is_respected(start_h: int, length_h: int) -> None:
+        start = base + timedelta(hours=start_h)
+        end = start + timedelta(hours=length_h)
+        query = {
+            "createdAt[from]": start.isoformat().replace("+00:00", "Z"),
+            "createdAt[to]": end.isoformat().replace("+00:00", "Z"),
+            "limit": "250",
+        }
+        reply = s.call(op, params, query=query)
+        if reply.status == 400:
+            s.finding(
+                op,
+                "filter_rejected",
+                "generated_created_at",
+                "a createdAt window was rejected with 400",
+                reply,
+            )
+        if not reply.ok:
+            return
+        outside = []
+        for item in reply.get("returns") or []:
+            stamp = item.get("createdAt") if isinstance(item, dict) else None
+            if isinstance(stamp, str):
+                when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                if not start <= when <= end:
+                    outside.append(stamp)
+        s.check(
+            op,
+            not outside,
+            "filter_ignored",
+            "generated_created_at",
+            f"createdAt window {query['createdAt[from]']} .. {query['createdAt[to]']} "
+            f"returned returns created at {outside[:3]}",
+            reply,
+        )
+
+    with with_reporter(lambda _: None):
+        window_is_respected()
+
+
+def generated_creates(s: Session, max_examples: int) -> None:
+    """Schema-valid createReturn bodies on real line items: 2xx or a business refusal only."""
+    op = "createReturn"
+    orders = [o for o in s.inventory.orders if o.lines]
+    if not orders or not s.is_open(op) or op not in s.seen.succeeded:
+        return
+    lines = sorted(orders[0].lines)
+
+    @seed(s.settings.seed)
+    @_settings(max_examples)
+    @given(request_bodies(op), st.data())
+    def valid_create_is_accepted_or_refused_for_a_rule(generated: Any, data: st.DataObject) -> None:
+        # The schema-valid body, its line ids replaced by the order's, quantities kept small.
+        body = dict(generated["return"])
+        body["items"] = [
+            {
+                **item,
+                "id": data.draw(st.sampled_from(lines)),
+                "quantity": data.draw(st.integers(1, 4)),
+            }
+            for item in body["items"]
+        ]
+        order = orders[0]
+        reply = s.call(op, {"orderId": order.id}, body={"return": body})
+        if reply.ok:
+            s.inventory.learn_return(reply.get("return"), order.id, ours=True)
+            asked: dict[str, int] = {}
+            for item in body["items"]:
+                asked[item["id"]] = asked.get(item["id"], 0) + item["quantity"]
+            got: dict[str, int] = {}
+            for item in reply.get("return", "returnItems") or []:
+                if isinstance(item, dict) and isinstance(item.get("orderItemId"), str):
+                    q = as_int(item.get("quantity")) or 0
+                    got[item["orderItemId"]] = got.get(item["orderItemId"], 0) + q
+            s.check(
+                op,
+                not got or got == asked,
+                "data_mismatch",
+                "generated_valid_input",
+                f"asked for {asked}, the new return says {got}",
+                reply,
+            )
+        elif reply.status == 400:
+            s.seen.note(op, "a schema-valid body was refused with 400 (see the findings JSON)")
+        elif reply.status is not None and reply.status < 500:
+            s.check(
+                op,
+                reply.status in BUSINESS_REFUSALS,
+                "undocumented_status",
+                "generated_valid_input",
+                f"a valid body answered {reply.status}",
+                reply,
+            )
+
+    with with_reporter(lambda _: None):
+        valid_create_is_accepted_or_refused_for_a_rule()

@@ -179,18 +179,27 @@ class Observations:
     checks_passed: dict[str, int] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     succeeded: set[str] = field(default_factory=set)
+    # operation → check name → [run, passed]: one line per check in JUnit and the reports
+    by_check: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     def success(self, operation: str) -> None:
         """A well-formed request to the operation succeeded: the precondition of `supported`."""
         self.succeeded.add(operation)
-        self.passed(operation)
+        self.passed(operation, "succeeds")
 
-    def passed(self, operation: str) -> None:
+    def _tally(self, operation: str, check: str, passed: bool) -> None:
         self.checks_run[operation] = self.checks_run.get(operation, 0) + 1
-        self.checks_passed[operation] = self.checks_passed.get(operation, 0) + 1
+        tally = self.by_check.setdefault(operation, {}).setdefault(check, [0, 0])
+        tally[0] += 1
+        if passed:
+            self.checks_passed[operation] = self.checks_passed.get(operation, 0) + 1
+            tally[1] += 1
+
+    def passed(self, operation: str, check: str = "wire") -> None:
+        self._tally(operation, check, True)
 
     def failed(self, finding: Finding) -> None:
-        self.checks_run[finding.operation] = self.checks_run.get(finding.operation, 0) + 1
+        self._tally(finding.operation, finding.check, False)
         self.findings.append(finding)
 
     def note(self, operation: str, text: str) -> None:

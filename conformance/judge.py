@@ -41,5 +41,8 @@ def judge(operation: str, seen: Observations, rerun: str | None = None) -> Opera
         checks_run=seen.checks_run.get(operation, 0),
         checks_passed=seen.checks_passed.get(operation, 0),
         notes=tuple(seen.notes.get(operation, ())),
+        by_check=tuple(
+            (name, run, ok) for name, (run, ok) in sorted(seen.by_check.get(operation, {}).items())
+        ),
         rerun=rerun if verdict != Verdict.supported else None,
     )

@@ -33,13 +33,18 @@ class OperationResult:
     checks_passed: int = 0
     notes: tuple[str, ...] = ()
     rerun: str | None = None
+    by_check: tuple[tuple[str, int, int], ...] = ()  # (check name, run, passed), by name
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "status": self.verdict.value,
             "reasons": list(self.reasons),
             "findings": [f.to_json() for f in self.findings],
-            "checks": {"run": self.checks_run, "passed": self.checks_passed},
+            "checks": {
+                "run": self.checks_run,
+                "passed": self.checks_passed,
+                "byName": {name: {"run": run, "passed": ok} for name, run, ok in self.by_check},
+            },
             "notes": list(self.notes),
         }
         if self.rerun:
@@ -58,6 +63,10 @@ class OperationResult:
             checks_passed=int(checks.get("passed", 0)),
             notes=tuple(data.get("notes", [])),
             rerun=data.get("reproduce"),
+            by_check=tuple(
+                (name, int(t["run"]), int(t["passed"]))
+                for name, t in sorted(checks.get("byName", {}).items())
+            ),
         )
 
     @property

@@ -79,7 +79,7 @@ def auth(s: Session) -> None:
                     reply,
                 )
             elif status == 401:
-                s.seen.passed(op.id)
+                s.seen.passed(op.id, "auth")
             elif status < 500:
                 s.seen.note(
                     op.id,

@@ -86,7 +86,7 @@ class Session:
     ) -> bool:
         """Record one check: a pass, or a finding with its evidence."""
         if ok:
-            self.seen.passed(op_id)
+            self.seen.passed(op_id, check)
         else:
             self.finding(op_id, reason, check, message, *evidence)
         return ok
@@ -202,7 +202,7 @@ class Session:
                 reply,
             )
         else:
-            self.seen.passed(op_id)
+            self.seen.passed(op_id, "status_documented")
         if not _is_json(reply.content_type):
             self.finding(
                 op_id,
@@ -251,7 +251,7 @@ class Session:
                 reply,
             )
             return
-        self.seen.passed(op_id)
+        self.seen.passed(op_id, "response_schema")
         if 200 <= status < 300:
             self._vocabulary(op_id, reply)
 

@@ -56,6 +56,8 @@ class RunConfig:
     timeout: float = 10.0
     consistency_window: float = 0.0
     max_examples: int = 0
+    max_requests: int | None = None
+    workers: int | None = None  # parallel platforms; None: one per core
     command: str = "conformance run"
 
 
@@ -125,6 +127,7 @@ def build(
     config_file: str | None,
     timeout: float | None = None,
     max_examples: int | None = None,
+    max_requests: int | None = None,
     defects: frozenset[str] = frozenset(),
     command: str = "conformance run",
 ) -> RunConfig:
@@ -192,11 +195,16 @@ def build(
     timeout_value = timeout if timeout is not None else float(file.get("timeout", 10.0))
     if timeout_value <= 0:
         raise UsageError("--timeout must be positive", "e.g. --timeout 10")
-    examples = max_examples if max_examples is not None else file.get("max_examples",
-                                                                        DEFAULT_MAX_EXAMPLES)
+    examples = (
+        max_examples if max_examples is not None else file.get("max_examples", DEFAULT_MAX_EXAMPLES)
+    )
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
         raise UsageError("--max-examples must be a whole number ≥ 0", "0 turns generation off")
+    budget = max_requests if max_requests is not None else file.get("max_requests")
+    if budget is not None and (not isinstance(budget, int) or budget < 1):
+        raise UsageError("--max-requests must be a whole number ≥ 1", "e.g. --max-requests 500")
     return RunConfig(
+        max_requests=budget,
         platforms=tuple(platforms),
         allow_writes=writes,
         act_on_existing=act_on_existing or bool(file.get("act_on_existing", False)),

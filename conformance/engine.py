@@ -6,9 +6,12 @@ every renderer reads.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -37,7 +40,11 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
     """A Target for the platform; embedded profiles get their own server on loopback."""
     if platform.base_url is not None:
         target = Target(
-            platform.base_url, platform.token, allow_writes=writes, timeout=config.timeout
+            platform.base_url,
+            platform.token,
+            allow_writes=writes,
+            timeout=config.timeout,
+            max_requests=config.max_requests,
         )
         try:
             yield target
@@ -47,7 +54,13 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
     token = secrets.token_urlsafe(24)
     assert platform.reference is not None
     with ReferenceServer(platform.reference, token, platform.defects) as server:
-        target = Target(server.base_url, token, allow_writes=writes, timeout=config.timeout)
+        target = Target(
+            server.base_url,
+            token,
+            allow_writes=writes,
+            timeout=config.timeout,
+            max_requests=config.max_requests,
+        )
         try:
             yield target
         finally:
@@ -70,6 +83,33 @@ def untested_upfront(settings: Settings) -> list[Finding]:
         elif op.id in settings.excluded:
             found.append(Finding(op.id, "excluded", "planned", f"{op.id} was excluded"))
     return found
+
+
+def guarded(session: Session, label: str, stage: Callable[[], None]) -> None:
+    """A bug in one stage must not lose the run: what it had not decided becomes inconclusive
+    (`suite_error`), and the other stages still run."""
+    try:
+        stage()
+    except Exception as exc:  # the suite's own trouble, reported, never a traceback
+        text = session.target.redactor.text(f"{type(exc).__name__}: {exc}")[:300]
+        for op in operations():
+            decided = op.id in session.seen.succeeded or session.seen.for_operation(op.id)
+            if not decided:
+                session.seen.failed(
+                    Finding(op.id, "suite_error", "suite", f"while {label}: {text}")
+                )
+
+
+def clean_up(session: Session) -> None:
+    """Cancel the returns this run created and left open, where the platform allows it."""
+    if not session.is_open("cancelReturn"):
+        return
+    for ret in session.inventory.returns_in("requested", "approved", ours=True):
+        reply = session.call(
+            "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": session.tag}
+        )
+        if reply.ok:
+            session.inventory.learn_return(reply.get("return"), ret.order_id)
 
 
 def rerun_command(platform: PlatformConfig, config: RunConfig) -> str:
@@ -99,16 +139,19 @@ def run_platform(
         session = Session(target, inventory, settings)
         for finding in untested_upfront(settings):
             session.seen.failed(finding)
-        progress(platform.name, "probing reads")
-        probe_reads(session)
+        stages: list[tuple[str, Callable[[], None]]] = [
+            ("probing reads", lambda: probe_reads(session)),
+        ]
         if writes:
-            progress(platform.name, "probing the lifecycle")
-            probe_lifecycle(session)
-        progress(platform.name, "probing auth and invalid input")
-        probe_negative(session)
+            stages.append(("probing the lifecycle", lambda: probe_lifecycle(session)))
+        stages.append(("probing auth and invalid input", lambda: probe_negative(session)))
         if config.max_examples > 0:
-            progress(platform.name, "generated testing")
-            generate(session, config.max_examples)
+            stages.append(("generated testing", lambda: generate(session, config.max_examples)))
+        if writes:
+            stages.append(("cancelling the returns the suite created", lambda: clean_up(session)))
+        for label, stage in stages:
+            progress(platform.name, label)
+            guarded(session, label, stage)
     rerun = rerun_command(platform, config)
     cells: tuple[OperationResult, ...] = tuple(
         judge(op.id, session.seen, rerun) for op in operations()
@@ -133,5 +176,24 @@ def run_platform(
     return PlatformResult(platform.name, imitates, platform.target_label, provenance, cells)
 
 
+def _run_one(platform: PlatformConfig, config: RunConfig) -> PlatformResult:
+    return run_platform(platform, config)
+
+
 def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
-    return RunResult(tuple(run_platform(p, config, progress) for p in config.platforms))
+    """Platforms run in parallel processes (one per core), each against its own target; within
+    a platform, lifecycle sequences stay ordered. One platform runs in this process."""
+    schemas.registry()  # missing or invalid schema files: a usage error before any request
+    workers = min(len(config.platforms), config.workers or os.cpu_count() or 1)
+    if workers <= 1:
+        return RunResult(tuple(run_platform(p, config, progress) for p in config.platforms))
+    results: dict[str, PlatformResult] = {}
+    context = multiprocessing.get_context("spawn")  # no fork of a process that has threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_run_one, p, config): p.name for p in config.platforms}
+        for name in [p.name for p in config.platforms]:
+            progress(name, "queued")
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            progress(futures[future], "done")
+    return RunResult(tuple(results[p.name] for p in config.platforms))

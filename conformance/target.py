@@ -20,7 +20,6 @@ from conformance.findings import Exchange, Redactor, clip
 Auth = Literal["valid", "none", "invalid"]
 NO_BODY: Any = object()
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
-RETRY_STATUSES = (429, 503)
 MAX_RETRY_WAIT = 5.0
 
 
@@ -92,12 +91,14 @@ class Target:
         allow_writes: bool,
         timeout: float = 10.0,
         retries: int = 3,
+        max_requests: int | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.display = display_url(base_url)
         self.allow_writes = allow_writes
         self.retries = retries
+        self.max_requests = max_requests
         self.redactor = Redactor([token])
         self._token = token
         self.requests_sent = 0
@@ -134,18 +135,35 @@ class Target:
             content = json.dumps(body).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
+        if self.max_requests is not None and self.requests_sent >= self.max_requests:
+            return self._unsent(method, path, "budget")
         request = self._client.build_request(
             method, path, params=params, headers=headers, content=content
         )
         attempt = 0
         while True:
             reply, wait = self._send(request, body if body is not NO_BODY else raw_body)
-            if wait is None or attempt >= self.retries:
-                if wait is not None and reply.status == 429:
+            over_budget = self.max_requests is not None and self.requests_sent >= self.max_requests
+            if wait is None or attempt >= self.retries or over_budget:
+                if wait is not None:  # still throttled when the retries ran out
                     return Reply(reply.exchange, reply.body, "rate_limited")
                 return reply
             attempt += 1
             time.sleep(wait)
+
+    def _unsent(self, method: str, path: str, problem: str) -> Reply:
+        """A request the suite decided not to send (request budget spent)."""
+        exchange = Exchange(
+            method,
+            self.redactor.text(self.base_url + path),
+            {},
+            None,
+            None,
+            {},
+            None,
+            error=problem,
+        )
+        return Reply(exchange, None, problem)
 
     def _send(self, request: httpx.Request, sent_body: Any) -> tuple[Reply, float | None]:
         started = time.perf_counter()
@@ -170,7 +188,8 @@ class Target:
                 text = b"".join(chunks)[:MAX_RESPONSE_BYTES].decode("utf-8", "replace")
             finally:
                 response.close()
-            if status in RETRY_STATUSES:
+            # 429 is throttling; 503 is throttling only when it says when to come back.
+            if status == 429 or (status == 503 and "retry-after" in resp_headers):
                 wait = _retry_after(resp_headers.get("retry-after"))
         except httpx.TimeoutException:
             problem = "timeout"

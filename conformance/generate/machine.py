@@ -152,7 +152,7 @@ def build_machine(
                     reply = s.call(
                         "cancelReturn",
                         {"orderId": ret.order_id, "id": ret.id},
-                        body={"note": "conformance clean-up"},
+                        body={"note": s.tag},
                     )
                     if reply.ok:
                         s.inventory.learn_return(reply.get("return"), ret.order_id)
@@ -173,7 +173,12 @@ def build_machine(
             lines = sorted(order.lines)
             line = lines[(pick // len(orders)) % len(lines)]
             left = s.inventory.available(order, line)
-            body = {"return": {"items": [{"id": line, "quantity": quantity, "reason": "other"}]}}
+            body = {
+                "return": {
+                    "items": [{"id": line, "quantity": quantity, "reason": "other"}],
+                    "note": s.tag,
+                }
+            }
             reply = self.call("createReturn", {"orderId": order.id}, body=body)
             if reply.ok:
                 s.inventory.learn_return(reply.get("return"), order.id, ours=True)
@@ -234,7 +239,7 @@ def build_machine(
                 reply = self.call(
                     op,
                     {"orderId": ret.order_id, "id": ret.id},
-                    body={"note": "conformance state machine"},
+                    body={"note": s.tag},
                 )
                 if reply.ok:
                     s.inventory.learn_return(reply.get("return"), ret.order_id)
@@ -255,7 +260,7 @@ def build_machine(
             reply = self.call(
                 op,
                 {"orderId": ret.order_id, "id": ret.id},
-                body={"note": "conformance state machine"},
+                body={"note": s.tag},
             )
             if reply.ok:
                 s.inventory.learn_return(reply.get("return"), ret.order_id)

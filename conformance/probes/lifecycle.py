@@ -58,7 +58,7 @@ def pick_line(s: Session, quantity: int = 1) -> tuple[OrderInfo, str] | None:
     return None
 
 
-def create_return(s: Session, note: str = "conformance probe") -> KnownReturn | None:
+def create_return(s: Session) -> KnownReturn | None:
     """Create a one-unit return; checks the answer carries what was asked."""
     op = "createReturn"
     if not s.is_open(op):
@@ -71,7 +71,9 @@ def create_return(s: Session, note: str = "conformance probe") -> KnownReturn | 
             )
         return None
     order, line = picked
-    body = {"return": {"items": [{"id": line, "quantity": 1, "reason": "defective"}], "note": note}}
+    body = {
+        "return": {"items": [{"id": line, "quantity": 1, "reason": "defective"}], "note": s.tag}
+    }
     reply = s.call(op, {"orderId": order.id}, body=body)
     if reply.status == 404:
         s.finding(
@@ -200,7 +202,7 @@ def act(s: Session, op: str, ret: KnownReturn, body: Any = None) -> Reply:
     reply = s.call(
         op,
         {"orderId": ret.order_id, "id": ret.id},
-        body=body if body is not None else {"note": "conformance probe"},
+        body=body if body is not None else {"note": s.tag},
     )
     if reply.ok:
         s.inventory.learn_return(reply.get("return"), ret.order_id)
@@ -289,7 +291,7 @@ def _unsupported_probe(s: Session, op: str) -> None:
         reply = s.call(
             op,
             {"orderId": s.inventory.orders[0].id, "id": UNKNOWN_ID},
-            body={"note": "conformance probe"},
+            body={"note": s.tag},
         )
     else:
         return

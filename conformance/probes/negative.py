@@ -110,7 +110,7 @@ def unknown_ids(s: Session) -> None:
     for op, params in cases:
         if not s.is_open(op):
             continue
-        body = {"note": "conformance probe"} if op in ACTIONS else NO_BODY
+        body = {"note": s.tag} if op in ACTIONS else NO_BODY
         reply = s.call(op, params, body=body)
         if reply.problem or op in s.unsupported:
             continue

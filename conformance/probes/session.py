@@ -36,6 +36,7 @@ PROBLEM_REASONS = {
     "timeout": "timeout",
     "connection_error": "connection_error",
     "rate_limited": "rate_limited",
+    "budget": "budget_exhausted",
 }
 
 
@@ -113,6 +114,11 @@ class Session:
                 f"{what} must answer 400 INVALID_REQUEST, got {reply.status}",
                 reply,
             )
+
+    @property
+    def tag(self) -> str:
+        """The note on everything the suite creates, so a store owner can find and remove it."""
+        return f"created by the returns conformance suite (seed {self.settings.seed})"
 
     def is_open(self, op_id: str) -> bool:
         """Still worth probing: not found unsupported, not excluded by the user."""

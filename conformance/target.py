@@ -64,7 +64,9 @@ class Reply:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        """A 2xx whose body arrived whole: only such an answer can pass or fail a behaviour
+        check (a connection lost mid-body is a transport problem, not an answer)."""
+        return self.problem is None and self.status is not None and 200 <= self.status < 300
 
     @property
     def content_type(self) -> str:

@@ -85,7 +85,8 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
     """limit, page, status and createdAt against the full list (contract section 4)."""
     everything = [i for i in full.get("returns") or [] if isinstance(i, dict)]
     if full.get("page", "next"):
-        return  # more than 250 returns: the full set is unknown, only limit is checked
+        s.collect(op, params)  # more than 250 returns (or endless): follow it, bounded
+        return
     pagination(s, op, params, [i.get("returnOrderId") for i in everything])
     statuses = sorted({str(i["status"]) for i in everything if isinstance(i.get("status"), str)})
     if statuses:
@@ -178,6 +179,8 @@ def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) 
         nxt = reply.get("page", "next")
         if not isinstance(nxt, str) or not nxt:
             break
+        if not s.endless_check(op, page, nxt, query.get("page"), reply):
+            return
         query = {"limit": str(PAGE_LIMIT), "page": nxt}
     else:
         s.finding(

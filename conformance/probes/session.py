@@ -156,13 +156,33 @@ class Session:
         if reply.status == 400:  # limit rejected: noted by the list probes, not here
             reply = self.call(op_id, params)
         for _ in range(max_pages):
-            items += [i for i in reply.get(key) or [] if isinstance(i, dict)]
+            page = [i for i in reply.get(key) or [] if isinstance(i, dict)]
+            items += page
             nxt = reply.get("page", "next")
             if not reply.ok or not isinstance(nxt, str) or not nxt:
                 return items, reply, reply.ok
+            if not self.endless_check(op_id, page, nxt, query.get("page"), reply):
+                return items, reply, False
             query = {"page": nxt}
             reply = self.call(op_id, params, query=query)
         return items, reply, False
+
+    def endless_check(
+        self, op_id: str, page: list[Any], nxt: str, used: str | None, reply: Reply
+    ) -> bool:
+        """Pagination that cannot end: an empty page that still points further, or a next
+        token equal to the one just used. Either would loop forever."""
+        endless = (not page and bool(nxt)) or nxt == used
+        return self.check(
+            op_id,
+            not endless,
+            "pagination_broken",
+            "pagination_ends",
+            f"page.next={nxt!r} on a page of {len(page)} items"
+            + (" (the token just used)" if nxt == used else "")
+            + ": following it would never end",
+            reply,
+        )
 
     def eventually(self, probe: Callable[[], tuple[bool, Reply]]) -> tuple[bool, Reply]:
         """Read-your-writes within the configured consistency window."""

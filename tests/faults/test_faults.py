@@ -1,0 +1,384 @@
+"""A misbehaving target: a real HTTP server on loopback that wraps the reference server and
+injects one fault at a time. Each case asserts the verdict and reason, that the run finished
+within a bound, and that the token appears in no file written and no console line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from conformance.cli import main
+from conformance.reference import create_app, load_profile
+from conformance.reference.server import free_port
+
+TOKEN = "fault-token-0123456789abcdef"
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Fault:
+    """Which requests get which misbehaviour: (method, path suffix) → what to do."""
+
+    method: str
+    suffix: str  # matched against the end of the path ("/returns" or a regex-free tail)
+    kind: str
+    times: int = 10**9  # how many matching requests misbehave; the rest are served
+
+
+class FaultInjector:
+    """ASGI wrapper: counts every request, and misbehaves on the ones a Fault matches."""
+
+    def __init__(self, app: Any, faults: list[Fault]) -> None:
+        self.app, self.faults = app, faults
+        self.seen: Counter[str] = Counter()
+        self.methods: Counter[str] = Counter()
+        self.posts: list[str] = []
+
+    def match(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and path.endswith(fault.suffix) and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.methods[scope["method"]] += 1
+        if scope["method"] == "POST":
+            self.posts.append(scope["path"])
+        fault = self.match(scope["method"], scope["path"])
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        await globals()[f"_{fault.kind}"](self, scope, receive, send)
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _throttle(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await _respond(
+        send,
+        429,
+        json.dumps(
+            {"success": False, "code": 429, "error": "RATE_LIMITED", "message": "slow down"}
+        ).encode(),
+        [(b"content-type", b"application/json"), (b"retry-after", b"0")],
+    )
+
+
+async def _slow(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await asyncio.sleep(2.0)
+    await inj.app(scope, receive, send)
+
+
+async def _hang_up(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    """Promise 1000 bytes, send 10, end: the server drops the connection mid-answer."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", b"1000"), (b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"success"'})
+
+
+async def _malformed_json(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await _respond(
+        send,
+        200,
+        b'{"success": true, "return": {"returnOrderId": ',
+        [(b"content-type", b"application/json")],
+    )
+
+
+async def _html(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await _respond(
+        send,
+        200,
+        b"<html><body>Bad gateway, try later</body></html>",
+        [(b"content-type", b"text/html")],
+    )
+
+
+async def _empty(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await _respond(send, 200, b"", [(b"content-type", b"application/json")])
+
+
+async def _huge(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    chunk = b'{"success": true, "returns": [' + b'{"x": 1},' * 700_000 + b'{"x": 1}]}'
+    await _respond(send, 200, chunk, [(b"content-type", b"application/json")])
+
+
+async def _endless(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    body = json.dumps({"success": True, "returns": [], "page": {"next": "again-and-again"}})
+    await _respond(send, 200, body.encode(), [(b"content-type", b"application/json")])
+
+
+async def _echo_token(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    auth = dict(scope["headers"]).get(b"authorization", b"").decode()
+    body = json.dumps(
+        {
+            "success": False,
+            "code": 500,
+            "error": "PLATFORM_ERROR",
+            "message": f"upstream rejected {auth}",
+            "details": [{"token": TOKEN}],
+        }
+    )
+    await _respond(
+        send,
+        500,
+        body.encode(),
+        [(b"content-type", b"application/json"), (b"x-debug-auth", auth.encode())],
+    )
+
+
+class Served:
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+    seconds: float
+    matrix: dict[str, Any]
+    files: str
+    injector: FaultInjector
+
+
+@pytest.fixture
+def faulty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Outcome]]:
+    def run(faults: list[Fault], *extra: str, platform: str = "full-manual") -> Outcome:
+        injector = FaultInjector(create_app(load_profile(platform), TOKEN), faults)
+        monkeypatch.setenv("CONFORMANCE_TOKEN", TOKEN)
+        out_dir = tmp_path / "out"
+        with Served(injector) as served:
+            started = time.monotonic()
+            code = main(
+                [
+                    "run",
+                    "--base-url",
+                    served.base_url,
+                    "--platform",
+                    "shop",
+                    "--output-dir",
+                    str(out_dir),
+                    "--max-examples",
+                    "3",
+                    "--timeout",
+                    "1",
+                    "--seed",
+                    "4",
+                    *extra,
+                ]
+            )
+            seconds = time.monotonic() - started
+        out, err = capsys.readouterr()
+        matrix_file = out_dir / "capability_matrices" / "shop.json"
+        matrix = json.loads(matrix_file.read_text()) if matrix_file.exists() else {}
+        files = "\n".join(
+            p.read_text("utf-8", "replace") for p in out_dir.rglob("*") if p.is_file()
+        )
+        assert TOKEN not in files + out + err, "the token leaked into an output"
+        return Outcome(code, out, err, seconds, matrix, files, injector)
+
+    yield run
+
+
+def cell(outcome: Outcome, op: str) -> dict[str, Any]:
+    return dict(outcome.matrix["operations"][op])
+
+
+BOUND = 90.0  # seconds: every faulty run must still finish (and write its reports)
+
+
+@pytest.mark.parametrize(
+    ("fault", "op", "verdict", "reason"),
+    [
+        (
+            Fault("GET", "/SHOP-1001/returns", "throttle", times=1),
+            "listOrderReturns",
+            "supported",
+            None,
+        ),
+        (
+            Fault("GET", "/fulfillments", "slow"),
+            "listReturnFulfillments",
+            "inconclusive",
+            "timeout",
+        ),
+        (
+            Fault("GET", "/fulfillments", "hang_up"),
+            "listReturnFulfillments",
+            "inconclusive",
+            "connection_error",
+        ),
+        (
+            Fault("GET", "/SHOP-R-9001", "malformed_json"),
+            "getReturn",
+            "failing",
+            "schema_violation",
+        ),
+        (
+            Fault("GET", "/SHOP-1001/returns", "html"),
+            "listOrderReturns",
+            "failing",
+            "wrong_content_type",
+        ),
+        (Fault("GET", "/SHOP-R-9001", "empty"), "getReturn", "failing", "schema_violation"),
+        (
+            Fault("GET", "/SHOP-1001/returns", "huge", times=1),
+            "listOrderReturns",
+            "failing",
+            "schema_violation",
+        ),
+    ],
+    ids=[
+        "throttled-once-per-order",
+        "timeout",
+        "connection-reset",
+        "malformed-json",
+        "html",
+        "empty-body",
+        "huge-body",
+    ],
+)
+def test_each_fault_gets_its_verdict(
+    faulty: Callable[..., Outcome], fault: Fault, op: str, verdict: str, reason: str | None
+) -> None:
+    outcome = faulty([fault], "--allow-writes")
+    assert outcome.code in (0, 1), outcome.err
+    assert outcome.seconds < BOUND
+    got = cell(outcome, op)
+    if reason is None:
+        # Throttled answers on one order's list: retried, the rest of the list probes decide.
+        assert got["status"] == verdict, got["reasons"]
+    else:
+        assert got["status"] == verdict, got["reasons"]
+        assert reason in got["reasons"], got["reasons"]
+        finding = next(f for f in got["findings"] if f["reason"] == reason)
+        assert finding["evidence"], "every finding carries its evidence"
+
+
+def test_throttling_beyond_the_retry_budget_is_inconclusive(faulty: Callable[..., Outcome]) -> None:
+    outcome = faulty([Fault("GET", "/fulfillments", "throttle")], "--allow-writes")
+    got = cell(outcome, "listReturnFulfillments")
+    assert got["status"] == "inconclusive" and got["reasons"] == ["rate_limited"]
+    assert outcome.seconds < BOUND
+
+
+def test_retry_after_is_honoured(faulty: Callable[..., Outcome]) -> None:
+    outcome = faulty([Fault("GET", "/SHOP-R-9001", "throttle", times=2)], "--allow-writes")
+    assert cell(outcome, "getReturn")["status"] == "supported"
+
+
+def test_endless_pagination_is_bounded(faulty: Callable[..., Outcome]) -> None:
+    outcome = faulty([Fault("GET", "/SHOP-1001/returns", "endless")], "--allow-writes")
+    got = cell(outcome, "listOrderReturns")
+    assert got["status"] == "failing" and "pagination_broken" in got["reasons"]
+    assert outcome.seconds < BOUND
+
+
+def test_token_echoed_by_the_target_is_redacted(faulty: Callable[..., Outcome]) -> None:
+    outcome = faulty([Fault("GET", "/SHOP-R-9001", "echo_token")], "--allow-writes")
+    got = cell(outcome, "getReturn")
+    assert got["status"] == "failing" and "server_error" in got["reasons"]
+    assert "[REDACTED]" in outcome.files  # the echo was recorded, without the secret
+
+
+def test_read_only_run_sends_no_post(faulty: Callable[..., Outcome]) -> None:
+    outcome = faulty([])
+    assert set(outcome.injector.methods) == {"GET"}, outcome.injector.methods
+    for op in (
+        "createReturn",
+        "approveReturn",
+        "rejectReturn",
+        "cancelReturn",
+        "createReturnFulfillment",
+    ):
+        assert cell(outcome, op)["status"] == "untested"
+        assert cell(outcome, op)["reasons"] == ["writes_not_allowed"]
+
+
+def test_request_budget_leaves_the_rest_untested(
+    faulty: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    config = tmp_path / "budget.toml"
+    config.write_text("max_requests = 15\n")
+    outcome = faulty([], "--config", str(config), "--allow-writes")
+    assert sum(outcome.injector.methods.values()) <= 15
+    reasons = {r for c in outcome.matrix["operations"].values() for r in c["reasons"]}
+    assert "budget_exhausted" in reasons
+    assert outcome.matrix["operations"]["createReturn"]["status"] in ("untested", "supported")
+
+
+def test_writes_touch_only_the_suites_own_returns(faulty: Callable[..., Outcome]) -> None:
+    """seller-decides has only customer-made returns (EBAY-R-…): without --act-on-existing the
+    suite must not approve, reject or cancel a single one of them."""
+    outcome = faulty([], "--allow-writes", platform="seller-decides")
+    assert outcome.code in (0, 1), outcome.err
+    acted = [
+        p
+        for p in outcome.injector.posts
+        if "/returns/EBAY-R-" in p and p.rsplit("/", 1)[-1] in ("approve", "reject", "cancel")
+    ]
+    assert acted == [], acted
+    assert outcome.injector.posts, "writes were allowed, so some POSTs were expected"
+    for op in ("approveReturn", "rejectReturn"):
+        got = cell(outcome, op)
+        assert got["status"] == "untested", (op, got)
+        assert got["reasons"] == ["prerequisite_unavailable"], got

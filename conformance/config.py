@@ -58,6 +58,9 @@ class RunConfig:
     max_examples: int = 0
     max_requests: int | None = None
     workers: int | None = None  # parallel platforms; None: one per core
+    # Schemathesis' phases over the target: None means on for URL targets, off for the
+    # embedded reference run (which it would slow down without finding more there).
+    schemathesis: bool | None = None
     command: str = "conformance run"
 
 
@@ -203,7 +206,11 @@ def build(
     budget = max_requests if max_requests is not None else file.get("max_requests")
     if budget is not None and (not isinstance(budget, int) or budget < 1):
         raise UsageError("--max-requests must be a whole number ≥ 1", "e.g. --max-requests 500")
+    use_schemathesis = file.get("schemathesis")
+    if use_schemathesis is not None and not isinstance(use_schemathesis, bool):
+        raise ConfigError("schemathesis must be true or false")
     return RunConfig(
+        schemathesis=use_schemathesis,
         max_requests=budget,
         platforms=tuple(platforms),
         allow_writes=writes,

@@ -132,6 +132,9 @@ def run_platform(
         seed=config.seed,
         consistency_window=config.consistency_window,
         excluded=frozenset(op.id for op in operations() if op.is_write and not writes),
+        schemathesis=(
+            config.schemathesis if config.schemathesis is not None else not platform.is_reference
+        ),
     )
     with connect(platform, config, writes) as target:
         progress(platform.name, "discovering test data")

@@ -179,6 +179,7 @@ class Observations:
     checks_passed: dict[str, int] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     succeeded: set[str] = field(default_factory=set)
+    platform_notes: list[str] = field(default_factory=list)  # about the run, not one operation
     # operation → check name → [run, passed]: one line per check in JUnit and the reports
     by_check: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 

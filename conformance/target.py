@@ -103,6 +103,7 @@ class Target:
         self.max_requests = max_requests
         self.redactor = Redactor([token])
         self._token = token
+        self.timeout = timeout
         self.requests_sent = 0
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -111,6 +112,11 @@ class Target:
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "returns-conformance"},
         )
+
+    @property
+    def token(self) -> str:
+        """For the one other client that must authenticate (schemathesis); never printed."""
+        return self._token
 
     def close(self) -> None:
         self._client.close()

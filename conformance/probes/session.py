@@ -49,6 +49,7 @@ class Settings:
     seed: int
     consistency_window: float = 0.0
     excluded: frozenset[str] = frozenset()
+    schemathesis: bool = False
 
 
 @dataclass

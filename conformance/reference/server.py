@@ -64,7 +64,7 @@ class ReferenceServer:
             self.app,
             host=host,
             port=self.port,
-            log_level="warning",
+            log_level="error",
             access_log=False,
             lifespan="off",
         )

@@ -104,6 +104,17 @@ def clean_up(session: Session) -> None:
     """Cancel the returns this run created and left open, where the platform allows it."""
     if not session.is_open("cancelReturn"):
         return
+    # Returns other clients of the run made (schemathesis) carry the same note: find them too.
+    lists: list[tuple[str, dict[str, str]]] = []
+    if session.is_open("listOrderReturns"):
+        lists = [("listOrderReturns", {"orderId": o.id}) for o in session.inventory.orders]
+    elif session.is_open("listReturns"):
+        lists = [("listReturns", {})]
+    for op, params in lists:
+        items, _, _ = session.collect(op, params)
+        for item in items:
+            if item.get("note") == session.tag:
+                session.inventory.learn_return(item, params.get("orderId"), ours=True)
     for ret in session.inventory.returns_in("requested", "approved", ours=True):
         reply = session.call(
             "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": session.tag}

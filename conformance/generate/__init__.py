@@ -62,6 +62,7 @@ def schemathesis_phase(s: Session, max_examples: int) -> None:
         timeout=s.target.timeout,
         max_time=SCHEMATHESIS_SECONDS,
         consistency_window=s.settings.consistency_window,
+        tag=s.tag,
     )
     for finding in result.findings:
         s.seen.failed(finding)

@@ -188,6 +188,7 @@ def run_schemathesis(
     timeout: float = 10.0,
     max_time: float = DEFAULT_MAX_TIME,
     consistency_window: float = 0.0,
+    tag: str | None = None,
 ) -> StageResult:
     """Run schemathesis against ``base_url`` and translate its failures into findings.
 
@@ -213,6 +214,7 @@ def run_schemathesis(
             max_time=max_time,
             consistency_window=consistency_window,
             redactor=redactor,
+            tag=tag,
         )
         return run.execute()
     except Exception as exc:  # an API change in schemathesis must not break the whole run
@@ -387,6 +389,7 @@ class _Run:
         max_time: float,
         consistency_window: float,
         redactor: Redactor,
+        tag: str | None = None,
     ) -> None:
         self.base_url = base_url
         self.token = token
@@ -397,6 +400,7 @@ class _Run:
         self.timeout = timeout
         self.max_time = max_time
         self.consistency_window = consistency_window
+        self.tag = tag
         self.redactor = redactor
         self.selected = selected_operations(allow_writes, unsupported)
         chosen = {op.id for op in self.selected}
@@ -477,11 +481,21 @@ class _Run:
             del context
             try:
                 run.forget_learnt_ids(case)
+                run.tag_creates(case)
             except Exception as exc:  # cannot tell: leave the case as generated
                 run.note(f"schemathesis: a generated case could not be screened ({exc!r})")
             return case
 
         return map_case
+
+    def tag_creates(self, case: Any) -> None:
+        """Every return schemathesis creates carries the suite's note, so the run's clean-up
+        (and a store owner) can find it."""
+        body = getattr(case, "body", None)
+        if self.tag and self.op_id(case.operation) == "createReturn" and isinstance(body, dict):
+            wrapped = body.get("return")
+            if isinstance(wrapped, dict):
+                wrapped["note"] = self.tag
 
     def forget_learnt_ids(self, case: Any) -> None:
         """Replace path ids drawn from schemathesis' pool of earlier answers by unknown ids.

@@ -40,6 +40,8 @@ class Fault:
 class FaultInjector:
     """ASGI wrapper: counts every request, and misbehaves on the ones a Fault matches."""
 
+    redirect_to = "http://127.0.0.1:9/"
+
     def __init__(self, app: Any, faults: list[Fault]) -> None:
         self.app, self.faults = app, faults
         self.seen: Counter[str] = Counter()
@@ -382,3 +384,94 @@ def test_writes_touch_only_the_suites_own_returns(faulty: Callable[..., Outcome]
         got = cell(outcome, op)
         assert got["status"] == "untested", (op, got)
         assert got["reasons"] == ["prerequisite_unavailable"], got
+
+
+async def _redirect(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await _respond(send, 302, b"", [(b"location", inj.redirect_to.encode())])
+
+
+def test_redirects_are_not_followed_to_another_host(faulty: Callable[..., Outcome]) -> None:
+    """A redirect to another port must not carry the token there: it is not followed at all."""
+    elsewhere = FaultInjector(create_app(load_profile("full-manual"), TOKEN), [])
+    with Served(elsewhere) as other:
+        FaultInjector.redirect_to = f"{other.base_url}/api/v2/orders/SHOP-1001/returns"
+        outcome = faulty([Fault("GET", "/SHOP-1001/returns", "redirect")], "--allow-writes")
+    assert sum(elsewhere.methods.values()) == 0, elsewhere.methods
+    got = cell(outcome, "listOrderReturns")
+    assert got["status"] == "failing" and "undocumented_status" in got["reasons"]
+
+
+def test_the_suite_cancels_the_returns_it_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpx
+
+    monkeypatch.setenv("CONFORMANCE_TOKEN", TOKEN)
+    with Served(create_app(load_profile("full-manual"), TOKEN)) as served:
+        code = main(
+            [
+                "run",
+                "--base-url",
+                served.base_url,
+                "--platform",
+                "shop",
+                "--allow-writes",
+                "--max-examples",
+                "3",
+                "--output-dir",
+                str(tmp_path),
+            ]
+        )
+        client = httpx.Client(
+            base_url=served.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        orders = client.get("/api/v2/orders", params={"limit": "250"}).json()["orders"]
+        ours = [
+            ret
+            for order in orders
+            for ret in client.get(
+                f"/api/v2/orders/{order['id']}/returns", params={"limit": "250"}
+            ).json()["returns"]
+            if "returns conformance suite" in (ret.get("note") or "")
+        ]
+        client.close()
+    capsys.readouterr()
+    assert code == 0
+    assert ours, "the run created returns, each tagged with the suite's note"
+    left_open = [r["returnOrderId"] for r in ours if r["status"] in ("requested", "approved")]
+    assert left_open == []
+
+
+def test_invalid_schema_files_are_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance import schemas
+
+    broken = tmp_path / "schemas"
+    broken.mkdir()
+    for source in schemas.schema_dir().iterdir():
+        (broken / source.name).write_bytes(source.read_bytes())
+    (broken / "return.schema.json").write_text("{ not json")
+    monkeypatch.setattr(schemas, "schema_dir", lambda: broken)
+    schemas._loaded.cache_clear()
+    schemas.validator.cache_clear()
+    try:
+        code = main(["run", "--platform", "no-returns", "--output-dir", str(tmp_path / "out")])
+    finally:
+        schemas._loaded.cache_clear()
+        schemas.validator.cache_clear()
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "return.schema.json" in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "out" / "capability_matrices" / "no-returns.json").exists()
+
+
+def test_invalid_config_toml_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("seed = [unterminated\n")
+    code = main(["run", "--config", str(config)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "not valid TOML" in err and len(err.strip().splitlines()) == 1

@@ -117,6 +117,21 @@ def _platform_from_file(row: Any, index: int) -> PlatformConfig:
     )
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` (1-based): this job runs every N-th platform, starting at the I-th."""
+    index, _, total = str(text).partition("/")
+    if not (index.isdigit() and total.isdigit() and 1 <= int(index) <= int(total)):
+        raise UsageError(f"invalid shard {text!r}", "write I/N with 1 ≤ I ≤ N, e.g. --shard 2/4")
+    return int(index), int(total)
+
+
+def _shard(platforms: list[PlatformConfig], shard: str | None) -> list[PlatformConfig]:
+    if shard is None:
+        return platforms
+    index, total = parse_shard(shard)
+    return [p for i, p in enumerate(platforms) if i % total == index - 1]
+
+
 def build(
     *,
     base_url: str | None,
@@ -131,6 +146,7 @@ def build(
     timeout: float | None = None,
     max_examples: int | None = None,
     max_requests: int | None = None,
+    shard: str | None = None,
     defects: frozenset[str] = frozenset(),
     command: str = "conformance run",
 ) -> RunConfig:
@@ -186,6 +202,7 @@ def build(
             PlatformConfig(p.name, p.base_url, p.token, tuple(order_ids), p.reference)
             for p in platforms
         ]
+    platforms = _shard(platforms, shard if shard is not None else file.get("shard"))
     names_seen = [p.name for p in platforms]
     if len(set(names_seen)) != len(names_seen):
         raise ConfigError("two platforms share a name", "platform names must be unique")

@@ -12,6 +12,7 @@ import pytest
 from conformance import config as run_config
 from conformance import engine, schemas
 from conformance.contract import OperationId
+from conformance.errors import UsageError
 from conformance.reference import ReferenceServer, load_profile, profile_names
 from conformance.reference.profile import Behaviour, Profile
 from conformance.reference.server import defect_catalogue
@@ -208,3 +209,28 @@ def test_read_only_run_marks_writes_untested(tmp_path: Path) -> None:
         assert result.cell(op).reasons == ("writes_not_allowed",)
     assert result.cell("listOrderReturns").verdict == Verdict.supported
     assert result.cell("listReturns").verdict == Verdict.unsupported
+
+
+def test_shards_split_the_platforms_without_overlap() -> None:
+    def names(shard: str | None) -> list[str]:
+        cfg = run_config.build(
+            base_url=None,
+            platform=None,
+            token=None,
+            allow_writes=False,
+            act_on_existing=False,
+            order_ids=[],
+            output_dir=None,
+            seed=1,
+            config_file=None,
+            shard=shard,
+        )
+        return [p.name for p in cfg.platforms]
+
+    every = names(None)
+    parts = [names(f"{i}/4") for i in range(1, 5)]
+    assert sorted(n for part in parts for n in part) == sorted(every)
+    assert all(part for part in parts[:2])
+    for bad in ("0/4", "5/4", "x/4", "1-4"):
+        with pytest.raises(UsageError):
+            names(bad)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -132,9 +133,18 @@ def rerun_command(platform: PlatformConfig, config: RunConfig) -> str:
     return " ".join(parts)
 
 
+def _private_hypothesis_home() -> None:
+    """Hypothesis keeps a cache in ./.hypothesis; a run must not litter the user's folder."""
+    import hypothesis.configuration
+
+    home = os.path.join(tempfile.gettempdir(), "returns-conformance-hypothesis")
+    hypothesis.configuration.set_hypothesis_home_dir(home)
+
+
 def run_platform(
     platform: PlatformConfig, config: RunConfig, progress: Progress = lambda p, m: None
 ) -> PlatformResult:
+    _private_hypothesis_home()
     started = time.time()
     writes = config.allow_writes or platform.is_reference
     settings = Settings(

@@ -1,37 +1,42 @@
-"""The command line: `conformance run` and `conformance serve`; the only module with exit codes.
+"""The command line: `conformance run`, `conformance matrix` and `conformance serve`; the only
+module with exit codes.
 
-Exit codes: 0 no operation failing; 1 at least one failing; 2 the run could not do its job (bad
-arguments, target unreachable, nothing decided), with one line and no traceback; 130 interrupted.
+Exit codes come from the gate (`conformance.gate.decide`, the same for `run` and `matrix`):
+0 the gate passed; 1 it failed (a cell whose verdict is in --fail-on, an overclaim, a regression,
+a stale expected failure); 2 the run could not do its job (bad arguments, target unreachable,
+nothing decided), with one line and no traceback; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import shlex
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
+from pathlib import Path
 from typing import NoReturn
 
 from rich.console import Console
 
-from conformance import __version__, engine
-from conformance.config import TOKEN_ENV, build
+from conformance import __version__, engine, gate, matrix
+from conformance.config import TOKEN_ENV, RunConfig, build
 from conformance.errors import ConformanceError
-from conformance.output import check_writable, planned_files, write_all
+from conformance.gate import Decision, GateInputs, Outcome
+from conformance.output import check_names, check_writable, planned_files, write_all
 from conformance.reference.profile import profile_names
 from conformance.reference.server import check_defects, defect_catalogue
 from conformance.render.terminal import print_summary
-from conformance.results import RunResult
 
 
 class ExitCode(IntEnum):
     OK = 0
-    """No operation is failing."""
+    """The gate passed: nothing failing, overclaimed, regressed or stale."""
     FAILING = 1
-    """At least one operation is failing."""
+    """The gate failed: a gated verdict, an overclaim, a regression or a stale expectation."""
     USAGE_ERROR = 2
     """The run could not do its job: bad input, target unreachable, or nothing decided."""
     INTERRUPTED = 130
@@ -96,12 +101,59 @@ def _parser() -> argparse.ArgumentParser:
         "(default 20; 0 turns generated testing off)",
     )
     run.add_argument(
+        "--max-requests",
+        type=int,
+        metavar="N",
+        help="request budget per platform; what it leaves untried is untested",
+    )
+    run.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run every N-th platform starting at the I-th (split a run across CI jobs)",
+    )
+    run.add_argument(
+        "--schemathesis",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run schemathesis' phases too (default: on for URL targets, off for the "
+        "reference platforms)",
+    )
+    run.add_argument(
         "--defect",
         action="append",
         default=[],
         metavar="NAME",
         help="switch on a seeded defect in the reference platforms (to see the suite catch it)",
     )
+
+    _gate_flags(run)
+
+    mat = sub.add_parser(
+        "matrix",
+        help="merge capability matrices into one HTML page, and apply the gate to them",
+    )
+    mat.add_argument(
+        "paths",
+        nargs="+",
+        metavar="DIR",
+        type=Path,
+        help="capability_matrices/ directories (or single matrix files) of one or more runs",
+    )
+    mat.add_argument(
+        "--output",
+        metavar="FILE",
+        type=Path,
+        default=Path(matrix.DEFAULT_OUTPUT),
+        help=f"where the HTML page goes (default: {matrix.DEFAULT_OUTPUT})",
+    )
+    mat.add_argument(
+        "--summary",
+        metavar="FILE",
+        type=Path,
+        help="also write the Markdown summary there (e.g. $GITHUB_STEP_SUMMARY)",
+    )
+    mat.add_argument("--title", help="the page's title")
+    _gate_flags(mat)
 
     serve = sub.add_parser("serve", help="serve one reference platform over HTTP")
     serve.add_argument(
@@ -124,6 +176,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gate_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--declared",
+        action="append",
+        default=[],
+        metavar="FILE",
+        type=Path,
+        help="a manifest of declared capabilities (TOML, repeatable); default: "
+        "capability_matrices/<platform>.declared.toml, else the reference platform's own",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="PATH",
+        type=Path,
+        help="an earlier matrix (or a directory of them): regressions fail the gate",
+    )
+    parser.add_argument(
+        "--expected-failures",
+        metavar="FILE",
+        type=Path,
+        help="TOML list of known failures, each with a reason; one that passes now fails the gate",
+    )
+    parser.add_argument(
+        "--fail-on",
+        metavar="VERDICTS",
+        help="comma-separated verdicts that fail the gate (default: failing; "
+        "e.g. failing,inconclusive)",
+    )
+
+
 def _redacted_argv(argv: Sequence[str]) -> str:
     words, hide = [], False
     for word in argv:
@@ -138,6 +220,18 @@ def _redacted_argv(argv: Sequence[str]) -> str:
         else:
             words.append(word)
     return shlex.join(["conformance", *words])
+
+
+def _gate_inputs(args: argparse.Namespace, config: RunConfig) -> GateInputs:
+    """Read and check every gate input before the run, so a typo costs no run."""
+    platforms = [(p.name, p.reference) for p in config.platforms]
+    return GateInputs(
+        manifests=gate.find_manifests(platforms, args.declared, config.output_dir),
+        baseline=gate.read_baseline(args.baseline) if args.baseline else None,
+        expectations=gate.read_expectations(args.expected_failures)
+        if args.expected_failures
+        else None,
+    )
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -156,8 +250,15 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         timeout=args.timeout,
         defects=defects,
         max_examples=args.max_examples,
+        max_requests=args.max_requests,
+        shard=args.shard,
         command=_redacted_argv(argv),
     )
+    if args.schemathesis is not None:
+        config = dataclasses.replace(config, schemathesis=args.schemathesis)
+    check_names([p.name for p in config.platforms])
+    fail_on = gate.parse_fail_on(args.fail_on) if args.fail_on else gate.DEFAULT_FAIL_ON
+    inputs = _gate_inputs(args, config)
     check_writable(config.output_dir)
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     console = Console(
@@ -170,17 +271,53 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         result = engine.run(
             config, lambda p, m: console.print(f"{p}: {m}", markup=False) if m == "done" else None
         )
-    written = write_all(planned_files(result, config.output_dir))
-    print_summary(console, result, colour=colour)
+    result = gate.annotate_run(result, inputs)
+    if inputs.baseline is not None:
+        _warn(gate.baseline_warnings(result, inputs.baseline))
+    decision = gate.decide(result, fail_on)
+    written = write_all(planned_files(result, config.output_dir, decision))
+    print_summary(console, result, colour=colour, decision=decision)
     console.print(f"wrote {len(written)} files under {config.output_dir}/", markup=False)
-    return _exit_code(result)
+    return _exit_code(decision)
 
 
-def _exit_code(result: RunResult) -> int:
-    if not result.any_evidence:
-        print("conformance: nothing could be decided: no operation was tested", file=sys.stderr)
+def _matrix(args: argparse.Namespace) -> int:
+    view = matrix.build(
+        args.paths,
+        declared=args.declared,
+        baseline=args.baseline,
+        expected=args.expected_failures,
+        fail_on=args.fail_on,
+    )
+    _warn(view.warnings)
+    files = {args.output: view.page(args.title)}
+    if args.summary:
+        files[args.summary] = view.summary()
+    write_all(files)
+    for cell in view.decision.failures():
+        print(f"  {cell.platform} {cell.operation}: {cell.verdict.value} "
+              f"({', '.join(p.value for p in cell.problems)})")
+    print(view.decision.headline())
+    print(f"{view.run.passed} passed, {view.run.failed} failed")
+    print(f"wrote {args.output}" + (f" and {args.summary}" if args.summary else ""))
+    return _exit_code(view.decision)
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(f"conformance: warning: {warning}", file=sys.stderr)
+
+
+def _exit_code(decision: Decision) -> int:
+    if decision.outcome == Outcome.undecided:
+        print(
+            "conformance: nothing could be decided for "
+            + ", ".join(decision.undecided)
+            + ": no operation was tested (no evidence is never a pass)",
+            file=sys.stderr,
+        )
         return ExitCode.USAGE_ERROR
-    return ExitCode.FAILING if result.failed else ExitCode.OK
+    return ExitCode.FAILING if decision.outcome == Outcome.failed else ExitCode.OK
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -213,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "matrix":
+            return _matrix(args)
         return _run(args, argv)
     except ConformanceError as err:
         print(f"conformance: error: {err.one_line()}", file=sys.stderr)

@@ -1,18 +1,30 @@
-"""Writes a run's files atomically: every file is complete or absent, never half-written."""
+"""Which files a run writes, and writing them atomically: every file is complete or absent,
+never half-written.
+
+Per platform: `capability_matrices/<platform>.json` (the matrix) and `.md`,
+`reports/<platform>/findings.json`, `junit.xml` and `report.html`; per run:
+`reports/summary.md` (for `$GITHUB_STEP_SUMMARY`). Every file is rendered from the matrix as it
+was serialised and read back (`PlatformResult.from_json(to_json())`), so the reports can never
+say something the JSON does not.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from conformance.errors import UsageError
+from conformance.gate import Decision
+from conformance.render import html, junit, markdown, summary
 from conformance.render import json as json_render
-from conformance.render import markdown
-from conformance.results import RunResult
+from conformance.results import PlatformResult, RunResult
 
 MATRIX_DIR = "capability_matrices"
 REPORT_DIR = "reports"
+SUMMARY_FILE = "summary.md"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def check_writable(output_dir: Path) -> None:
@@ -29,28 +41,57 @@ def check_writable(output_dir: Path) -> None:
         ) from None
 
 
-def planned_files(run: RunResult, output_dir: Path) -> dict[Path, str]:
+def check_names(names: list[str]) -> None:
+    """Platform names become file names: refuse ones that would escape or collide."""
+    for name in names:
+        if not _SAFE_NAME.match(name) or ".." in name:
+            raise UsageError(
+                f"platform name {name!r} cannot be a file name",
+                "use letters, digits, '.', '_' and '-'",
+            )
+
+
+def reread(run: RunResult) -> RunResult:
+    """The run as its matrices say it: what every report is rendered from."""
+    return RunResult(
+        tuple(PlatformResult.from_json(p.to_json(), source=p.name) for p in run.platforms)
+    )
+
+
+def planned_files(run: RunResult, output_dir: Path, decision: Decision) -> dict[Path, str]:
     files: dict[Path, str] = {}
+    run = reread(run)
     for platform in run.platforms:
+        reports = output_dir / REPORT_DIR / platform.name
         files[output_dir / MATRIX_DIR / f"{platform.name}.json"] = json_render.render_matrix(
             platform
         )
         files[output_dir / MATRIX_DIR / f"{platform.name}.md"] = markdown.render_platform(platform)
-        files[output_dir / REPORT_DIR / platform.name / "findings.json"] = (
-            json_render.render_findings(platform)
-        )
+        files[reports / "findings.json"] = json_render.render_findings(platform)
+        files[reports / "junit.xml"] = junit.render_platform(platform, decision)
+        files[reports / "report.html"] = html.render_platform_report(platform, decision)
+    files[output_dir / REPORT_DIR / SUMMARY_FILE] = summary.render_summary(run, decision)
     return files
+
+
+def _mode() -> int:
+    """Files readable like any other the user creates (mkstemp alone would make them 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_all(files: dict[Path, str]) -> list[Path]:
     """Render everything first, then move each file into place with os.replace."""
     staged: list[tuple[Path, Path]] = []
+    mode = _mode()
     try:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
+                os.fchmod(handle.fileno(), mode)
             staged.append((Path(name), path))
         for tmp, path in staged:
             os.replace(tmp, path)

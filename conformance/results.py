@@ -1,24 +1,138 @@
-"""The one results model of a run. Every output (JSON matrix, Markdown, terminal) renders it.
+"""The one results model of a run. Every output (JSON matrix, Markdown, JUnit, HTML, terminal)
+renders it, and the views every renderer shows (checks per operation, tier roll-ups, what was
+decided) live here so that no renderer computes anything of its own.
 
 `PlatformResult.to_json()` is the capability matrix format (schemas/capability-matrix.schema.json)
 and `from_json()` reads one back, validating it first, so a truncated or foreign file is an error
-rather than a silently wrong report.
+rather than a silently wrong report. A cell also carries what the gate compares it with (the
+connector's declared claim and its drift, the baseline's verdict, an expected failure): those are
+filled in by `conformance.gate`, stored in the matrix, and read back like everything else.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from conformance import schemas
-from conformance.contract import OperationId
+from conformance.contract import OperationId, operations
 from conformance.errors import UsageError
 from conformance.findings import Finding
-from conformance.verdicts import Verdict
+from conformance.verdicts import Verdict, reasons
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 MATRIX_SCHEMA = "capability-matrix.schema.json"
+
+DECIDED = frozenset({Verdict.supported, Verdict.partial, Verdict.unsupported, Verdict.failing})
+"""Verdicts that are evidence about the platform; inconclusive and untested are not."""
+WORKING = frozenset({Verdict.supported, Verdict.partial})
+"""Verdicts under which a client can use the operation."""
+TIERS = ("read", "write", "workflow")
+
+
+class Claim(StrEnum):
+    """What a connector declares for an operation in its manifest."""
+
+    supported = "supported"
+    """The connector claims the operation works as the contract says."""
+    partial = "partial"
+    """The connector claims it works with deviations a client can live with."""
+    unsupported = "unsupported"
+    """The connector says the platform (or the connector) lacks the operation."""
+
+
+class Drift(StrEnum):
+    """A declared claim that the observed verdict contradicts (rules in conformance.gate)."""
+
+    overclaim = "overclaim"
+    """Declared better than observed: readers of the claim would be misled. Fails the gate."""
+    underclaim = "underclaim"
+    """Declared worse than observed: a capability goes unadvertised. Reported only."""
+
+
+class Change(StrEnum):
+    """How a cell moved since the baseline (order in conformance.gate)."""
+
+    new = "new"
+    """The baseline has no such platform."""
+    unchanged = "unchanged"
+    """Same verdict as the baseline."""
+    fixed = "fixed"
+    """Better than the baseline."""
+    regressed = "regressed"
+    """Worse than the baseline. Fails the gate."""
+    unverified = "unverified"
+    """One side is inconclusive or untested, so better or worse cannot be told."""
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One operation's line of a manifest: the claim and why."""
+
+    status: Claim
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status.value, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Declared:
+        return cls(Claim(data["status"]), data.get("note", ""))
+
+
+@dataclass(frozen=True)
+class BaselineCell:
+    """The same cell in the baseline matrix, and how this run's cell compares."""
+
+    status: Verdict | None  # None: the baseline has no such platform
+    reasons: tuple[str, ...]
+    change: Change
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value if self.status else None,
+            "reasons": list(self.reasons),
+            "change": self.change.value,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BaselineCell:
+        status = data.get("status")
+        return cls(
+            Verdict(status) if status else None,
+            tuple(data.get("reasons", [])),
+            Change(data["change"]),
+        )
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """An expected failure: the cell is known to fail, for a stated reason."""
+
+    reason: str
+    codes: tuple[str, ...] = ()  # if given, only these reason codes are expected
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "codes": list(self.codes)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Expectation:
+        return cls(data["reason"], tuple(data.get("codes", [])))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One named check of one operation: its tally and the findings it produced."""
+
+    name: str
+    run: int
+    passed: int
+    findings: tuple[Finding, ...]
+    verdict: Verdict | None  # the most severe verdict among the findings; None without any
 
 
 @dataclass(frozen=True)
@@ -34,6 +148,38 @@ class OperationResult:
     notes: tuple[str, ...] = ()
     rerun: str | None = None
     by_check: tuple[tuple[str, int, int], ...] = ()  # (check name, run, passed), by name
+    declared: Declared | None = None
+    drift: Drift | None = None
+    baseline: BaselineCell | None = None
+    expected: Expectation | None = None
+
+    @property
+    def decided(self) -> bool:
+        """The cell is evidence about the platform (not inconclusive, not untested)."""
+        return self.verdict in DECIDED
+
+    def checks(self) -> tuple[CheckResult, ...]:
+        """Every check of the operation, tallied or only named by a finding, in name order.
+
+        One JUnit testcase and one pytest item each. A finding's verdict comes from its reason
+        code; a code this suite does not know (a matrix from a newer suite) counts as the cell's.
+        """
+        tallies = {name: (run, ok) for name, run, ok in self.by_check}
+        names = sorted(set(tallies) | {f.check for f in self.findings})
+        known = reasons()
+        result = []
+        for name in names:
+            found = tuple(f for f in self.findings if f.check == name)
+            verdicts = [known[f.reason].verdict if f.reason in known else self.verdict
+                        for f in found]
+            run, ok = tallies.get(name, (len(found), 0))
+            result.append(
+                CheckResult(
+                    name, run, ok, found,
+                    max(verdicts, key=lambda v: v.severity) if verdicts else None,
+                )
+            )
+        return tuple(result)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -49,6 +195,10 @@ class OperationResult:
         }
         if self.rerun:
             data["reproduce"] = self.rerun
+        data["declared"] = self.declared.to_json() if self.declared else None
+        data["drift"] = self.drift.value if self.drift else None
+        data["baseline"] = self.baseline.to_json() if self.baseline else None
+        data["expected"] = self.expected.to_json() if self.expected else None
         return data
 
     @classmethod
@@ -67,6 +217,10 @@ class OperationResult:
                 (name, int(t["run"]), int(t["passed"]))
                 for name, t in sorted(checks.get("byName", {}).items())
             ),
+            declared=Declared.from_json(data["declared"]) if data.get("declared") else None,
+            drift=Drift(data["drift"]) if data.get("drift") else None,
+            baseline=BaselineCell.from_json(data["baseline"]) if data.get("baseline") else None,
+            expected=Expectation.from_json(data["expected"]) if data.get("expected") else None,
         )
 
     @property
@@ -88,6 +242,10 @@ class Provenance:
     act_on_existing: bool
     max_examples: int
     command: str
+    declared_source: str | None = None  # where the manifest came from; None: no manifest
+    baseline_source: str | None = None  # the baseline compared with; None: no baseline
+    baseline_generated_at: str | None = None
+    expected_failures_source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +261,10 @@ class Provenance:
             "actOnExisting": self.act_on_existing,
             "maxExamples": self.max_examples,
             "command": self.command,
+            "declaredSource": self.declared_source,
+            "baselineSource": self.baseline_source,
+            "baselineGeneratedAt": self.baseline_generated_at,
+            "expectedFailuresSource": self.expected_failures_source,
         }
 
     @classmethod
@@ -120,7 +282,21 @@ class Provenance:
             act_on_existing=bool(data.get("actOnExisting", False)),
             max_examples=int(data.get("maxExamples", 0)),
             command=data.get("command", ""),
+            declared_source=data.get("declaredSource"),
+            baseline_source=data.get("baselineSource"),
+            baseline_generated_at=data.get("baselineGeneratedAt"),
+            expected_failures_source=data.get("expectedFailuresSource"),
         )
+
+
+@dataclass(frozen=True)
+class TierRollup:
+    """One tier of a platform's roll-up: operations usable (supported or partial) of the tier."""
+
+    tier: str
+    working: int
+    total: int
+    failing: int
 
 
 @dataclass(frozen=True)
@@ -156,6 +332,30 @@ class PlatformResult:
     def skipped(self) -> int:
         c = self.counts()
         return c[Verdict.inconclusive] + c[Verdict.untested]
+
+    @property
+    def decided(self) -> bool:
+        """At least one cell is evidence; a platform without any must never pass a gate."""
+        return any(r.decided for r in self.operations)
+
+    def with_drift(self, drift: Drift) -> tuple[OperationResult, ...]:
+        return tuple(r for r in self.operations if r.drift == drift)
+
+    def rollup(self) -> tuple[TierRollup, ...]:
+        """Read / write / workflow: how many operations of each tier a client can use."""
+        tier_of = {op.id: op.tier for op in operations()}
+        rows = []
+        for tier in TIERS:
+            cells = [r for r in self.operations if tier_of.get(r.operation) == tier]
+            rows.append(
+                TierRollup(
+                    tier,
+                    working=sum(r.verdict in WORKING for r in cells),
+                    total=len(cells),
+                    failing=sum(r.verdict == Verdict.failing for r in cells),
+                )
+            )
+        return tuple(rows)
 
     def to_json(self) -> dict[str, Any]:
         counts = self.counts()
@@ -210,4 +410,39 @@ class RunResult:
     @property
     def any_evidence(self) -> bool:
         """False when no cell of any platform was decided: a gate must never pass on that."""
-        return any(r.verdict != Verdict.untested for p in self.platforms for r in p.operations)
+        return any(p.decided for p in self.platforms)
+
+    def counts(self) -> Counter[Verdict]:
+        total: Counter[Verdict] = Counter()
+        for platform in self.platforms:
+            total.update(platform.counts())
+        return total
+
+    def platform(self, name: str) -> PlatformResult:
+        for result in self.platforms:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+
+def load_matrices(path: Path) -> tuple[PlatformResult, ...]:
+    """Matrices from one file, or from every `*.json` directly inside a directory.
+
+    Every file must be a valid matrix: a truncated or foreign JSON file there is an error, not
+    something to skip, because a gate that quietly reads fewer platforms is a wrong gate.
+    """
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if path.is_dir() and not files:
+        raise UsageError(f"{path} holds no capability matrices (*.json)",
+                         "point at the capability_matrices/ directory of a run")
+    found = []
+    for file in files:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"{file} does not exist", "check the path") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"{file} is not readable JSON: {exc}",
+                             "regenerate it with `conformance run`") from None
+        found.append(PlatformResult.from_json(data, source=str(file)))
+    return tuple(found)

@@ -1,43 +1,85 @@
-"""The capability matrix as Markdown: verdict first, then the matrix, findings folded."""
+"""One platform's capability matrix as Markdown (`capability_matrices/<platform>.md`): verdict
+first, then the matrix with what the connector declared and any drift, then findings folded.
+
+It renders the matrix JSON and nothing else (no gate policy, no clock), so the committed `.md`
+is exactly what its `.json` says.
+"""
 
 from __future__ import annotations
 
-from conformance.render.style import STYLES
-from conformance.results import PlatformResult
-from conformance.verdicts import reason
+from conformance.render.style import CHANGE_STYLES, DRIFT_STYLES, STYLES
+from conformance.results import Change, Drift, OperationResult, PlatformResult
+from conformance.verdicts import reasons
+
+
+def _escape(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
 
 
 def _cell_reason(codes: tuple[str, ...]) -> str:
     return ", ".join(f"`{c}`" for c in codes) if codes else ""
 
 
+def _declared(cell: OperationResult) -> str:
+    if cell.declared is None:
+        return "—"
+    text = cell.declared.status.value
+    if cell.drift:
+        style = DRIFT_STYLES[cell.drift]
+        text += f" **{style.symbol} {style.label}**"
+    return text
+
+
+def _baseline(cell: OperationResult) -> str:
+    if cell.baseline is None or cell.baseline.change == Change.unchanged:
+        return ""
+    style = CHANGE_STYLES[cell.baseline.change]
+    was = cell.baseline.status.value if cell.baseline.status else "absent"
+    return f" {style.symbol} {style.label} (was {was})"
+
+
 def render_platform(result: PlatformResult) -> str:
     prov = result.provenance
     verdict = "❌ failing operations" if result.failed else "✅ no failing operation"
+    overclaims = len(result.with_drift(Drift.overclaim))
     lines = [
         f"# Returns capability matrix: {result.name}",
         "",
         f"**{verdict}** — {result.passed} passed, {result.failed} failed, "
-        f"{result.skipped} not decided (inconclusive or untested)",
+        f"{result.skipped} not decided (inconclusive or untested)"
+        + (f"; **{overclaims} overclaimed**" if overclaims else ""),
         "",
     ]
     if result.imitates:
         lines += [f"Reference platform imitating {result.imitates}.", ""]
     lines += [
-        "| operation | verdict | reasons | checks | notes |",
-        "|---|---|---|---|---|",
+        "Roll-up (operations a client can use): "
+        + " · ".join(f"{t.tier} {t.working}/{t.total}" for t in result.rollup()),
+        "",
+        "| operation | verdict | reasons | declared | checks | notes |",
+        "|---|---|---|---|---|---|",
     ]
     for cell in result.operations:
         style = STYLES[cell.verdict]
-        notes = "; ".join(cell.notes).replace("|", "\\|")
+        notes = "; ".join(cell.notes)
+        if cell.declared and cell.declared.note and cell.verdict.value != "supported":
+            notes = "; ".join(n for n in (cell.declared.note, notes) if n)
         lines.append(
-            f"| `{cell.operation}` | {style.symbol} {style.label} | {_cell_reason(cell.reasons)} "
-            f"| {cell.checks_passed}/{cell.checks_run} | {notes} |"
+            f"| `{cell.operation}` | {style.symbol} {style.label}{_baseline(cell)} "
+            f"| {_cell_reason(cell.reasons)} | {_declared(cell)} "
+            f"| {cell.checks_passed}/{cell.checks_run} | {_escape(notes)} |"
         )
     lines.append("")
+    expected = [c for c in result.operations if c.expected]
+    if expected:
+        lines += ["## Expected failures", ""]
+        lines += [f"- `{c.operation}`: {_escape(c.expected.reason)}" for c in expected
+                  if c.expected]
+        lines.append("")
     details = [c for c in result.operations if c.findings]
     if details:
         lines += ["## Findings", ""]
+    known = reasons()
     for cell in details:
         lines += [
             f"<details><summary><code>{cell.operation}</code>: "
@@ -45,9 +87,8 @@ def render_platform(result: PlatformResult) -> str:
             "",
         ]
         for finding in cell.findings:
-            lines.append(
-                f"- **{finding.reason}** ({reason(finding.reason).title}): {finding.message}"
-            )
+            title = known[finding.reason].title if finding.reason in known else finding.reason
+            lines.append(f"- **{finding.reason}** ({title}): {_escape(finding.message)}")
             if finding.reproduce:
                 lines += ["", "  ```sh", f"  {finding.reproduce}", "  ```"]
         if cell.rerun:
@@ -59,8 +100,13 @@ def render_platform(result: PlatformResult) -> str:
         f"- target: `{result.target}`",
         f"- suite {prov.suite_version}, contract {prov.contract_version}, "
         f"schemas `{prov.schema_hash[:19]}…`",
-        f"- seed {prov.seed}; writes {'allowed' if prov.writes_allowed else 'not allowed'}",
-        f"- generated {prov.generated_at} in {prov.duration_seconds:.1f} s",
-        "",
+        f"- seed {prov.seed}; writes {'allowed' if prov.writes_allowed else 'not allowed'}; "
+        f"generated examples per property: {prov.max_examples}",
+        f"- declared capabilities: {prov.declared_source or 'none (no manifest)'}",
     ]
+    if prov.baseline_source:
+        lines.append(f"- baseline: {prov.baseline_source} ({prov.baseline_generated_at or '—'})")
+    if prov.expected_failures_source:
+        lines.append(f"- expected failures: {prov.expected_failures_source}")
+    lines += [f"- generated {prov.generated_at} in {prov.duration_seconds:.1f} s", ""]
     return "\n".join(lines)

@@ -197,7 +197,15 @@ def run_platform(
         command=config.command,
     )
     progress(platform.name, "done")
-    return PlatformResult(platform.name, imitates, platform.target_label, provenance, cells)
+    created = tuple(
+        entry
+        for ret in session.inventory.returns_in(ours=True)
+        for entry in [("return", ret.id, ret.order_id, ret.status)]
+        + [("returnFulfillment", ful, ret.order_id, "created") for ful in ret.fulfillments]
+    )
+    return PlatformResult(
+        platform.name, imitates, platform.target_label, provenance, cells, created
+    )
 
 
 def _run_one(platform: PlatformConfig, config: RunConfig) -> PlatformResult:

@@ -170,12 +170,16 @@ class OperationResult:
         result = []
         for name in names:
             found = tuple(f for f in self.findings if f.check == name)
-            verdicts = [known[f.reason].verdict if f.reason in known else self.verdict
-                        for f in found]
+            verdicts = [
+                known[f.reason].verdict if f.reason in known else self.verdict for f in found
+            ]
             run, ok = tallies.get(name, (len(found), 0))
             result.append(
                 CheckResult(
-                    name, run, ok, found,
+                    name,
+                    run,
+                    ok,
+                    found,
                     max(verdicts, key=lambda v: v.severity) if verdicts else None,
                 )
             )
@@ -308,6 +312,8 @@ class PlatformResult:
     target: str
     provenance: Provenance
     operations: tuple[OperationResult, ...]
+    # What the run created on the target: (kind, id, order id, status when the run ended).
+    created: tuple[tuple[str, str, str, str], ...] = ()
 
     def cell(self, operation: str) -> OperationResult:
         for result in self.operations:
@@ -367,6 +373,10 @@ class PlatformResult:
             "provenance": self.provenance.to_json(),
             "summary": summary,
             "operations": {r.operation: r.to_json() for r in self.operations},
+            "created": [
+                {"kind": kind, "id": rid, "orderId": order, "status": status}
+                for kind, rid, order, status in self.created
+            ],
         }
 
     @classmethod
@@ -385,6 +395,9 @@ class PlatformResult:
             provenance=Provenance.from_json(data["provenance"]),
             operations=tuple(
                 OperationResult.from_json(op, data["operations"][op]) for op in OperationId
+            ),
+            created=tuple(
+                (c["kind"], c["id"], c["orderId"], c["status"]) for c in data.get("created", [])
             ),
         )
 
@@ -433,8 +446,10 @@ def load_matrices(path: Path) -> tuple[PlatformResult, ...]:
     """
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     if path.is_dir() and not files:
-        raise UsageError(f"{path} holds no capability matrices (*.json)",
-                         "point at the capability_matrices/ directory of a run")
+        raise UsageError(
+            f"{path} holds no capability matrices (*.json)",
+            "point at the capability_matrices/ directory of a run",
+        )
     found = []
     for file in files:
         try:
@@ -442,7 +457,8 @@ def load_matrices(path: Path) -> tuple[PlatformResult, ...]:
         except FileNotFoundError:
             raise UsageError(f"{file} does not exist", "check the path") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{file} is not readable JSON: {exc}",
-                             "regenerate it with `conformance run`") from None
+            raise UsageError(
+                f"{file} is not readable JSON: {exc}", "regenerate it with `conformance run`"
+            ) from None
         found.append(PlatformResult.from_json(data, source=str(file)))
     return tuple(found)

@@ -18,5 +18,6 @@ def render_findings(result: PlatformResult) -> str:
         "platform": data["platform"],
         "provenance": data["provenance"],
         "findings": {op: cell["findings"] for op, cell in data["operations"].items()},
+        "created": data["created"],
     }
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

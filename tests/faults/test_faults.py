@@ -440,6 +440,11 @@ def test_the_suite_cancels_the_returns_it_created(
     assert ours, "the run created returns, each tagged with the suite's note"
     left_open = [r["returnOrderId"] for r in ours if r["status"] in ("requested", "approved")]
     assert left_open == []
+    report = json.loads((tmp_path / "reports" / "shop" / "findings.json").read_text())
+    listed = {c["id"]: c["status"] for c in report["created"] if c["kind"] == "return"}
+    own = {r["returnOrderId"] for r in ours}
+    assert own <= set(listed), "every return the run created is listed in its report"
+    assert not {rid for rid, status in listed.items() if status in ("requested", "approved")}
 
 
 def test_invalid_schema_files_are_a_usage_error(

@@ -229,3 +229,31 @@ def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
             results[futures[future]] = future.result()
             progress(futures[future], "done")
     return RunResult(tuple(results[p.name] for p in config.platforms))
+
+
+def run_reference(
+    platform: str | None = None,
+    *,
+    defects: frozenset[str] = frozenset(),
+    seed: int = 1,
+    max_examples: int | None = None,
+) -> RunResult:
+    """The embedded reference platforms (or one of them), as `conformance run` runs them with
+    no target: for scripts, benchmarks and tests."""
+    from conformance.config import build
+
+    return run(
+        build(
+            base_url=None,
+            platform=platform,
+            token=None,
+            allow_writes=False,
+            act_on_existing=False,
+            order_ids=[],
+            output_dir=None,
+            seed=seed,
+            config_file=None,
+            defects=defects,
+            max_examples=max_examples,
+        )
+    )

@@ -33,20 +33,9 @@ def embedded(
     seed: int = 1,
     max_examples: int | None = None,
 ) -> PlatformResult:
-    cfg = run_config.build(
-        max_examples=max_examples,
-        base_url=None,
-        platform=platform,
-        token=None,
-        allow_writes=False,
-        act_on_existing=False,
-        order_ids=[],
-        output_dir=None,
-        seed=seed,
-        config_file=None,
-        defects=defects,
-    )
-    return engine.run(cfg).platforms[0]
+    return engine.run_reference(
+        platform, defects=defects, seed=seed, max_examples=max_examples
+    ).platforms[0]
 
 
 def against(

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from conformance import config as run_config
 from conformance import engine
 from conformance.generate.mutations import mutations
 from conformance.reference.server import defect_catalogue
@@ -26,20 +25,7 @@ def run(
     seed: int = 1,
     max_examples: int = 20,
 ) -> RunResult:
-    cfg = run_config.build(
-        base_url=None,
-        platform=platform,
-        token=None,
-        allow_writes=False,
-        act_on_existing=False,
-        order_ids=[],
-        output_dir=None,
-        seed=seed,
-        config_file=None,
-        defects=defects,
-        max_examples=max_examples,
-    )
-    return engine.run(cfg)
+    return engine.run_reference(platform, defects=defects, seed=seed, max_examples=max_examples)
 
 
 @pytest.mark.parametrize(("name", "defect"), GENERATED, ids=[n for n, _ in GENERATED])

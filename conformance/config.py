@@ -64,15 +64,16 @@ class RunConfig:
     command: str = "conformance run"
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str, hint: str = "check the path") -> dict[str, Any]:
+    """A user's TOML file (config, manifest, expected failures): any problem is one line."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist", "check the --config path") from None
+        raise ConfigError(f"{what} {path} does not exist", hint) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc.__class__.__name__}") from None
+        raise ConfigError(f"{what} {path} cannot be read: {exc.__class__.__name__}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
 
 
 def _token(explicit: str | None, env_name: str) -> str:
@@ -151,7 +152,11 @@ def build(
     command: str = "conformance run",
 ) -> RunConfig:
     """Flags + environment + file → RunConfig; every problem is a UsageError with a hint."""
-    file: dict[str, Any] = _read_config(Path(config_file)) if config_file else {}
+    file: dict[str, Any] = (
+        read_toml(Path(config_file), "config file", "check the --config path")
+        if config_file
+        else {}
+    )
     platforms: list[PlatformConfig]
     embedded = False
     if file.get("platform"):

@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from conformance.config import read_toml
 from conformance.contract import OperationId
 from conformance.errors import ConfigError, UsageError
 from conformance.findings import Finding
@@ -115,17 +116,6 @@ class Manifest:
     claims: Mapping[str, Declared]
 
 
-def _toml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{what} {path} does not exist", "check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} {path} cannot be read: {exc.__class__.__name__}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
-
-
 def _operation(op: object, where: str) -> str:
     if op not in set(OperationId):
         raise ConfigError(
@@ -165,7 +155,7 @@ def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
 
 
 def read_manifest(path: Path, source: str | None = None) -> Manifest:
-    return parse_manifest(_toml(path, "manifest"), source or str(path))
+    return parse_manifest(read_toml(path, "manifest"), source or str(path))
 
 
 def packaged_manifest(profile: str) -> Manifest | None:
@@ -244,7 +234,7 @@ class Expectations:
 
 def read_expectations(path: Path) -> Expectations:
     """`[[expected]]` tables with platform, operation, reason (mandatory) and optional codes."""
-    data = _toml(path, "expected-failures file")
+    data = read_toml(path, "expected-failures file")
     rows = data.get("expected", [])
     if set(data) - {"expected"} or not isinstance(rows, list):
         raise ConfigError(f"{path}: expected only [[expected]] tables")
@@ -264,8 +254,9 @@ def read_expectations(path: Path) -> Expectations:
                 'every expected failure says why, e.g. reason = "JIRA-12: fix in 2.3"',
             )
         codes = row.get("codes", [])
-        if not isinstance(codes, list) or any(not isinstance(c, str) or c not in known
-                                              for c in codes):
+        if not isinstance(codes, list) or any(
+            not isinstance(c, str) or c not in known for c in codes
+        ):
             raise ConfigError(f"{where}: codes must be reason codes from data/reasons.toml")
         if (platform, operation) in entries:
             raise ConfigError(f"{where}: {platform} {operation} is listed twice")
@@ -296,8 +287,10 @@ def baseline_warnings(run: RunResult, baseline: Baseline) -> tuple[str, ...]:
         old = {getattr(p.provenance, attr) for p in baseline.platforms.values()}
         new = {getattr(p.provenance, attr) for p in run.platforms}
         if old and new and old != new:
-            found.append(f"the baseline is from {label} {', '.join(sorted(old))}, "
-                         f"this run from {', '.join(sorted(new))}")
+            found.append(
+                f"the baseline is from {label} {', '.join(sorted(old))}, "
+                f"this run from {', '.join(sorted(new))}"
+            )
     return tuple(found)
 
 
@@ -441,9 +434,7 @@ class Decision:
             waived = sum(c.waived for c in self.cells)
             return "gate passed" + (f" ({waived} expected failures)" if waived else "")
         parts = [
-            f"{n} {_PROBLEM_WORDS[kind][n != 1]}"
-            for kind, n in self.problem_counts().items()
-            if n
+            f"{n} {_PROBLEM_WORDS[kind][n != 1]}" for kind, n in self.problem_counts().items() if n
         ]
         if self.undecided:
             parts.append("nothing decided for " + ", ".join(self.undecided))
@@ -486,9 +477,7 @@ def _cell_gate(platform: str, cell: OperationResult, fail_on: frozenset[Verdict]
 def decide(run: RunResult, fail_on: Iterable[Verdict] = DEFAULT_FAIL_ON) -> Decision:
     """The one gate decision (module docstring)."""
     policy = frozenset(fail_on)
-    cells = tuple(
-        _cell_gate(p.name, cell, policy) for p in run.platforms for cell in p.operations
-    )
+    cells = tuple(_cell_gate(p.name, cell, policy) for p in run.platforms for cell in p.operations)
     undecided = tuple(p.name for p in run.platforms if not p.decided)
     if not run.any_evidence:
         outcome = Outcome.undecided
@@ -538,12 +527,17 @@ class Case:
 _UNDECIDED = (Verdict.inconclusive, Verdict.untested)
 
 
-def _check_case(platform: str, cell: OperationResult, check: CheckResult,
-                gate: CellGate) -> Case:
+def _check_case(platform: str, cell: OperationResult, check: CheckResult, gate: CellGate) -> Case:
     verdict = check.verdict
     if verdict is None:
-        return Case(platform, cell.operation, check.name, CaseStatus.passed, "passed",
-                    f"{check.passed}/{check.run} passed")
+        return Case(
+            platform,
+            cell.operation,
+            check.name,
+            CaseStatus.passed,
+            "passed",
+            f"{check.passed}/{check.run} passed",
+        )
     top = next(f for f in check.findings if _verdict_of(f, cell) == verdict)
     title = reasons()[top.reason].title if top.reason in reasons() else top.reason
     text = f"{verdict.value}: {top.reason} ({title}): {top.message}"
@@ -571,18 +565,29 @@ def _cell_cases(platform: str, cell: OperationResult, gate: CellGate) -> list[Ca
     if cell.declared is not None:
         said = f"declared {cell.declared.status.value}, observed {cell.verdict.value}"
         if cell.drift == Drift.overclaim:
-            found.append(Case(platform, op, "declared", CaseStatus.failed, "overclaim",
-                              f"overclaim: {said}", cell.findings))
+            found.append(
+                Case(
+                    platform,
+                    op,
+                    "declared",
+                    CaseStatus.failed,
+                    "overclaim",
+                    f"overclaim: {said}",
+                    cell.findings,
+                )
+            )
         else:
             extra = " (underclaim: the manifest undersells it)" if cell.drift else ""
-            found.append(Case(platform, op, "declared", CaseStatus.passed, "declared",
-                              said + extra))
+            found.append(
+                Case(platform, op, "declared", CaseStatus.passed, "declared", said + extra)
+            )
     if cell.baseline is not None:
         was = cell.baseline.status.value if cell.baseline.status else "absent"
         said = f"{cell.baseline.change.value}: was {was}, now {cell.verdict.value}"
         if Problem.regression in gate.problems:
-            found.append(Case(platform, op, "baseline", CaseStatus.failed, "regression", said,
-                              cell.findings))
+            found.append(
+                Case(platform, op, "baseline", CaseStatus.failed, "regression", said, cell.findings)
+            )
         elif cell.baseline.change == Change.regressed:
             found.append(Case(platform, op, "baseline", CaseStatus.xfailed, "xfail", said))
         else:
@@ -610,11 +615,27 @@ def cases(platform: PlatformResult, decision: Decision) -> tuple[Case, ...]:
     """
     found: list[Case] = []
     if platform.decided:
-        found.append(Case(platform.name, None, "evidence", CaseStatus.passed, "evidence",
-                          f"{sum(c.decided for c in platform.operations)} cells decided"))
+        found.append(
+            Case(
+                platform.name,
+                None,
+                "evidence",
+                CaseStatus.passed,
+                "evidence",
+                f"{sum(c.decided for c in platform.operations)} cells decided",
+            )
+        )
     else:
-        found.append(Case(platform.name, None, "evidence", CaseStatus.error, "nothing_decided",
-                          "no operation could be decided: no evidence is never a pass"))
+        found.append(
+            Case(
+                platform.name,
+                None,
+                "evidence",
+                CaseStatus.error,
+                "nothing_decided",
+                "no operation could be decided: no evidence is never a pass",
+            )
+        )
     for cell in platform.operations:
         gate = decision.cell(platform.name, cell.operation)
         found += [_check_case(platform.name, cell, check, gate) for check in cell.checks()]

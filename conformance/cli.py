@@ -295,8 +295,10 @@ def _matrix(args: argparse.Namespace) -> int:
         files[args.summary] = view.summary()
     write_all(files)
     for cell in view.decision.failures():
-        print(f"  {cell.platform} {cell.operation}: {cell.verdict.value} "
-              f"({', '.join(p.value for p in cell.problems)})")
+        print(
+            f"  {cell.platform} {cell.operation}: {cell.verdict.value} "
+            f"({', '.join(p.value for p in cell.problems)})"
+        )
     print(view.decision.headline())
     print(f"{view.run.passed} passed, {view.run.failed} failed")
     print(f"wrote {args.output}" + (f" and {args.summary}" if args.summary else ""))

@@ -58,8 +58,9 @@ def _version_warnings(platforms: Iterable[PlatformResult]) -> tuple[str, ...]:
     for label, attr in (("suite", "suite_version"), ("contract", "contract_version")):
         versions = sorted({getattr(p.provenance, attr) for p in listed})
         if len(versions) > 1:
-            warnings.append(f"the matrices come from different {label} versions: "
-                            + ", ".join(versions))
+            warnings.append(
+                f"the matrices come from different {label} versions: " + ", ".join(versions)
+            )
     return tuple(warnings)
 
 
@@ -82,7 +83,9 @@ def build(
     inputs = GateInputs(
         manifests=gate.find_manifests(
             [(p.name, gate.profile_of(p)) for p in run.platforms], declared, None
-        ) if declared else {},
+        )
+        if declared
+        else {},
         baseline=gate.read_baseline(baseline) if baseline else None,
         expectations=gate.read_expectations(expected) if expected else None,
         replace_declared=False,

@@ -9,7 +9,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.reporting import with_reporter
 
 from conformance import schemas
 from conformance.contract import operation
@@ -37,3 +39,31 @@ def request_bodies(op_id: str, *, negative: bool = False) -> st.SearchStrategy[A
         lambda case: case.body
     )
     return strategy
+
+
+@cache
+def valid_bodies(op_id: str, seed_: int, count: int) -> tuple[Any, ...]:
+    """Up to ``count`` distinct schema-valid bodies for ``op_id``, decided by ``seed_`` alone.
+
+    Schemathesis' generator spends ~25 ms on each body, and the bodies do not depend on the
+    platform; so a worker that tests many platforms with one seed draws them once. Callers get
+    the same tuple each time and must copy what they change.
+    """
+    found: list[Any] = []
+
+    @seed(seed_)
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(request_bodies(op_id))
+    def collect(body: Any) -> None:
+        if body not in found:
+            found.append(body)
+
+    with with_reporter(lambda _: None):
+        collect()
+    return tuple(found)

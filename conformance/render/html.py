@@ -81,8 +81,10 @@ _STATUS_CSS = "\n".join(
 )
 _MARK_CSS = "\n".join(
     f".mark.{name} {{ border-color: {s.colour}; }}"
-    for name, s in [*((d.value, s) for d, s in DRIFT_STYLES.items()),
-                    *((c.value, s) for c, s in CHANGE_STYLES.items())]
+    for name, s in [
+        *((d.value, s) for d, s in DRIFT_STYLES.items()),
+        *((c.value, s) for c, s in CHANGE_STYLES.items()),
+    ]
 )
 
 
@@ -152,11 +154,16 @@ def _why(cell: OperationResult) -> str:
     code = cell.top_reason or ""
     text = known[code].title if code in known else "; ".join(cell.notes)
     claim = cell.declared
-    if cell.verdict == Verdict.unsupported and claim and claim.note and claim.status.value == \
-            "unsupported":
+    if (
+        cell.verdict == Verdict.unsupported
+        and claim
+        and claim.note
+        and claim.status.value == "unsupported"
+    ):
         text = claim.note  # the connector's own words say why the platform lacks it
     return (
-        f'<span class="why"><code>{escape(code)}</code> {escape(text)}</span>' if code or text
+        f'<span class="why"><code>{escape(code)}</code> {escape(text)}</span>'
+        if code or text
         else ""
     )
 
@@ -170,9 +177,7 @@ def _cell_td(platform: str, cell: OperationResult) -> str:
         f'<td class="cell v-{cell.verdict.value}" data-cell="{escape(platform)}/{cell.operation}"'
         f' data-verdict="{cell.verdict.value}" title="{escape(title)}">'
         f'<span class="head">{_badge(cell.verdict)}<span class="label">{style.label}</span></span>'
-        f"{_why(cell)}"
-        + "".join("<br>" + m for m in _marks(cell))
-        + "</td>"
+        f"{_why(cell)}" + "".join("<br>" + m for m in _marks(cell)) + "</td>"
     )
 
 
@@ -212,8 +217,10 @@ def _legend() -> list[str]:
         for c, s in CHANGE_STYLES.items()
         if c != Change.unchanged
     ]
-    items.append('<li><span class="mark unverified">expected failure</span>&nbsp;listed, with '
-                 "a reason, in the expected-failures file</li>")
+    items.append(
+        '<li><span class="mark unverified">expected failure</span>&nbsp;listed, with '
+        "a reason, in the expected-failures file</li>"
+    )
     return ['<ul class="legend" id="legend" aria-label="legend">', *items, "</ul>"]
 
 
@@ -222,13 +229,15 @@ def _gate_banner(decision: Decision, platform: str | None = None) -> list[str]:
     outcome = decision.outcome
     if platform is not None:
         undecided = platform in decision.undecided
-        outcome = Outcome.failed if failures else (
-            Outcome.undecided if undecided else Outcome.passed)
+        outcome = (
+            Outcome.failed if failures else (Outcome.undecided if undecided else Outcome.passed)
+        )
         headline = f"gate {outcome.value}" + (": nothing decided" if undecided else "")
     else:
         headline = decision.headline()
-    lines = [f'<div class="gate {outcome.value}" id="gate">{_GATE_MARKS[outcome]} '
-             f"{escape(headline)}"]
+    lines = [
+        f'<div class="gate {outcome.value}" id="gate">{_GATE_MARKS[outcome]} {escape(headline)}'
+    ]
     if failures:
         lines.append("<ul>")
         lines += [
@@ -254,8 +263,12 @@ def _provenance(platform: PlatformResult) -> list[str]:
         ("writes", "allowed" if prov.writes_allowed else "not allowed"),
         ("generated examples", str(prov.max_examples)),
         ("declared", prov.declared_source or "no manifest"),
-        ("baseline", f"{prov.baseline_source} ({prov.baseline_generated_at or '—'})"
-         if prov.baseline_source else "none"),
+        (
+            "baseline",
+            f"{prov.baseline_source} ({prov.baseline_generated_at or '—'})"
+            if prov.baseline_source
+            else "none",
+        ),
         ("expected failures", prov.expected_failures_source or "none"),
         ("command", prov.command),
     ]
@@ -271,9 +284,11 @@ def _provenance(platform: PlatformResult) -> list[str]:
 
 def _provenance_table(run: RunResult) -> list[str]:
     """One row per platform: where, how and when its matrix was produced."""
-    head = ("<tr><th>platform</th><th>target</th><th>suite / contract</th><th>schemas</th>"
-            "<th>seed</th><th>generated</th><th>writes</th><th>examples</th>"
-            "<th>declared</th><th>baseline</th><th>command</th></tr>")
+    head = (
+        "<tr><th>platform</th><th>target</th><th>suite / contract</th><th>schemas</th>"
+        "<th>seed</th><th>generated</th><th>writes</th><th>examples</th>"
+        "<th>declared</th><th>baseline</th><th>command</th></tr>"
+    )
     rows = []
     for platform in run.platforms:
         prov = platform.provenance
@@ -289,15 +304,16 @@ def _provenance_table(run: RunResult) -> list[str]:
             prov.baseline_source or "none",
             prov.command,
         ]
-        schema = (f'<td title="{escape(prov.schema_hash)}"><code>'
-                  f"{escape(prov.schema_hash[:19])}…</code></td>")
+        schema = (
+            f'<td title="{escape(prov.schema_hash)}"><code>'
+            f"{escape(prov.schema_hash[:19])}…</code></td>"
+        )
         rows.append(
             f'<tr><th scope="row">{escape(platform.name)}</th>'
             + "".join(schema if c is None else f"<td>{escape(c)}</td>" for c in cells)
             + "</tr>"
         )
     return ['<div class="scroll"><table class="prov-table">', head, *rows, "</table></div>"]
-
 
 
 def render_matrix_page(run: RunResult, decision: Decision, title: str | None = None) -> str:
@@ -307,15 +323,17 @@ def render_matrix_page(run: RunResult, decision: Decision, title: str | None = N
     counts = run.counts()
     head = ['<tr><th scope="col">platform</th>']
     head += [
-        f'<th scope="col" class="op">{_breakable(op.id)}<small>{op.method} · {op.tier}</small>'
-        "</th>"
+        f'<th scope="col" class="op">{_breakable(op.id)}<small>{op.method} · {op.tier}</small></th>'
         for op in ops
     ]
     head.append('<th scope="col">roll-up<small>usable / operations</small></th></tr>')
     rows = []
     for platform in run.platforms:
-        imitates = f"<small>imitates {escape(platform.imitates)}</small>" if platform.imitates \
+        imitates = (
+            f"<small>imitates {escape(platform.imitates)}</small>"
+            if platform.imitates
             else f"<small>{escape(platform.target)}</small>"
+        )
         rows.append(
             f'<tr><th scope="row" class="platform">{escape(platform.name)}{imitates}</th>'
             + "".join(_cell_td(platform.name, platform.cell(op.id)) for op in ops)
@@ -330,9 +348,16 @@ def render_matrix_page(run: RunResult, decision: Decision, title: str | None = N
         *_gate_banner(decision),
         *_legend(),
         '<div class="scroll"><table class="grid" id="matrix">',
-        '<colgroup><col class="platform">' + '<col class="op">' * len(ops)
+        '<colgroup><col class="platform">'
+        + '<col class="op">' * len(ops)
         + '<col class="rollup"></colgroup>',
-        "<thead>", *head, "</thead>", "<tbody>", *rows, "</tbody>", "</table></div>",
+        "<thead>",
+        *head,
+        "</thead>",
+        "<tbody>",
+        *rows,
+        "</tbody>",
+        "</table></div>",
         "<h2>Provenance</h2>",
         *_provenance_table(run),
     ]
@@ -360,10 +385,14 @@ def _exchange(exchange: Exchange, index: int, unfold: bool) -> list[str]:
         f"<details{' open' if unfold else ''}><summary>{index}. <code>{escape(exchange.method)} "
         f"{escape(exchange.url)}"
         f"</code> → {escape(answer)}</summary>",
-        "<b>request headers</b>", block(exchange.request_headers),
-        "<b>request body</b>", block(exchange.request_body),
-        "<b>response headers</b>", block(exchange.response_headers),
-        "<b>response body</b>", block(exchange.response_body),
+        "<b>request headers</b>",
+        block(exchange.request_headers),
+        "<b>request body</b>",
+        block(exchange.request_body),
+        "<b>response headers</b>",
+        block(exchange.response_headers),
+        "<b>response body</b>",
+        block(exchange.response_body),
         "</details>",
     ]
 
@@ -394,17 +423,23 @@ def _finding(finding: Finding) -> list[str]:
 def render_platform_report(platform: PlatformResult, decision: Decision) -> str:
     """Everything a connector developer needs to reproduce what broke, in one file."""
     title = f"Returns conformance: {platform.name}"
-    head = ("<tr><th>operation</th><th>verdict</th><th>reasons</th><th>declared</th>"
-            "<th>checks</th><th>notes</th></tr>")
+    head = (
+        "<tr><th>operation</th><th>verdict</th><th>reasons</th><th>declared</th>"
+        "<th>checks</th><th>notes</th></tr>"
+    )
     rows = []
     for cell in platform.operations:
         declared = cell.declared.status.value if cell.declared else "—"
-        notes = "; ".join(n for n in (cell.declared.note if cell.declared else "", *cell.notes)
-                          if n)
-        link = f'<a href="#op-{cell.operation}">{cell.operation}</a>' if cell.findings \
+        notes = "; ".join(
+            n for n in (cell.declared.note if cell.declared else "", *cell.notes) if n
+        )
+        link = (
+            f'<a href="#op-{cell.operation}">{cell.operation}</a>'
+            if cell.findings
             else cell.operation
+        )
         rows.append(
-            f"<tr><th scope=\"row\"><code>{link}</code></th>"
+            f'<tr><th scope="row"><code>{link}</code></th>'
             + _cell_td(platform.name, cell)
             + f"<td>{escape(', '.join(cell.reasons))}</td><td>{declared}</td>"
             f"<td>{cell.checks_passed}/{cell.checks_run}</td><td>{escape(notes)}</td></tr>"
@@ -416,18 +451,23 @@ def render_platform_report(platform: PlatformResult, decision: Decision) -> str:
         + f" · {platform.passed} passed, {platform.failed} failed, {platform.skipped} not decided"
         "</p>",
         *_gate_banner(decision, platform.name),
-        '<div class="tier">' + " · ".join(
-            f"{t.tier} {t.working}/{t.total}" for t in platform.rollup()) + "</div>",
+        '<div class="tier">'
+        + " · ".join(f"{t.tier} {t.working}/{t.total}" for t in platform.rollup())
+        + "</div>",
         *_legend(),
-        f'<div class="scroll"><table class="report">{head}', *rows, "</table></div>",
+        f'<div class="scroll"><table class="report">{head}',
+        *rows,
+        "</table></div>",
         "<h2>Findings</h2>",
     ]
     with_findings = [c for c in platform.operations if c.findings]
     if not with_findings:
         body.append("<p>No findings: every operation is supported.</p>")
     for cell in with_findings:
-        body.append(f'<h3 id="op-{cell.operation}">{_badge(cell.verdict)}'
-                    f"<code>{cell.operation}</code>: {STYLES[cell.verdict].label}</h3>")
+        body.append(
+            f'<h3 id="op-{cell.operation}">{_badge(cell.verdict)}'
+            f"<code>{cell.operation}</code>: {STYLES[cell.verdict].label}</h3>"
+        )
         for finding in cell.findings:
             body += _finding(finding)
         if cell.rerun:

@@ -73,8 +73,9 @@ def render_platform(result: PlatformResult) -> str:
     expected = [c for c in result.operations if c.expected]
     if expected:
         lines += ["## Expected failures", ""]
-        lines += [f"- `{c.operation}`: {_escape(c.expected.reason)}" for c in expected
-                  if c.expected]
+        lines += [
+            f"- `{c.operation}`: {_escape(c.expected.reason)}" for c in expected if c.expected
+        ]
         lines.append("")
     details = [c for c in result.operations if c.findings]
     if details:

@@ -82,8 +82,12 @@ def render_summary(run: RunResult, decision: Decision, limit: int = LIMIT) -> st
     budget.table(
         "Changes since the baseline",
         ["| platform | operation | was | now | change |", "|---|---|---|---|---|"],
-        [_change_row(name, c) for move in _MOVES for name, c in cells
-         if c.baseline and c.baseline.change == move],
+        [
+            _change_row(name, c)
+            for move in _MOVES
+            for name, c in cells
+            if c.baseline and c.baseline.change == move
+        ],
         "baseline changes",
         cap=_CAP,
     )
@@ -135,8 +139,7 @@ def _headline(budget: _Budget, run: RunResult, decision: Decision) -> None:
     policy = ", ".join(sorted(v.value for v in decision.fail_on))
     budget.add(
         [
-            f"## {GATE_SYMBOLS[decision.outcome.value]} Returns conformance: "
-            f"{decision.headline()}",
+            f"## {GATE_SYMBOLS[decision.outcome.value]} Returns conformance: {decision.headline()}",
             "",
             f"{len(run.platforms)} platforms · {sum(counts.values())} cells: {cells} · "
             f"the gate fails on {policy}, overclaims, regressions and stale expected failures",
@@ -147,7 +150,8 @@ def _headline(budget: _Budget, run: RunResult, decision: Decision) -> None:
     if decision.undecided:
         budget.add(
             [
-                "> **Nothing was decided** for " + ", ".join(decision.undecided)
+                "> **Nothing was decided** for "
+                + ", ".join(decision.undecided)
                 + ": no evidence is never a pass. Check the target, the token and the test data.",
                 "",
             ],
@@ -189,7 +193,8 @@ def _matrix(budget: _Budget, run: RunResult) -> None:
     legend = " · ".join(f"{s.symbol} {s.label}" for s in STYLES.values())
     legend += " · " + " · ".join(f"{s.symbol} {s.label}" for s in DRIFT_STYLES.values())
     legend += " · " + " · ".join(
-        f"{s.symbol} {s.label}" for c, s in CHANGE_STYLES.items()
+        f"{s.symbol} {s.label}"
+        for c, s in CHANGE_STYLES.items()
         if c in (Change.regressed, Change.fixed, Change.unverified)
     )
     header = [
@@ -197,8 +202,11 @@ def _matrix(budget: _Budget, run: RunResult) -> None:
         "|---" * (len(ops) + 4) + "|",
     ]
     rows = [
-        f"| {_md(p.name)} | " + " | ".join(_cell(c) for c in p.operations) + " | "
-        + " | ".join(f"{t.working}/{t.total}" for t in p.rollup()) + " |"
+        f"| {_md(p.name)} | "
+        + " | ".join(_cell(c) for c in p.operations)
+        + " | "
+        + " | ".join(f"{t.working}/{t.total}" for t in p.rollup())
+        + " |"
         for p in run.platforms
     ]
     budget.table("Matrix", header, rows, "matrix rows")

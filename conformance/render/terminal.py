@@ -51,7 +51,8 @@ def print_summary(
             why = ", ".join(p.value for p in gate.problems)
             console.print(
                 f"  {gate.platform} {gate.operation}: {gate.verdict.value} ({why})",
-                highlight=False, markup=False,
+                highlight=False,
+                markup=False,
             )
         console.print(decision.headline(), highlight=False, markup=False)
     console.print(f"{run.passed} passed, {run.failed} failed", highlight=False, markup=False)

@@ -39,27 +39,59 @@ _RUN = pytest.StashKey[SuiteRun]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "Returns API conformance suite")
-    group.addoption("--conformance-base-url", metavar="URL",
-                    help="the connector's base URL; omit to test the embedded reference platforms")
-    group.addoption("--conformance-token", metavar="TOKEN",
-                    help=f"bearer token (default: ${TOKEN_ENV}; prefer the variable)")
-    group.addoption("--conformance-platform", metavar="NAME",
-                    help="report name of the target, or which reference platform to run")
-    group.addoption("--conformance-allow-writes", action="store_true", default=False,
-                    help="allow POST requests (create returns, act on them); use a sandbox")
+    group.addoption(
+        "--conformance-base-url",
+        metavar="URL",
+        help="the connector's base URL; omit to test the embedded reference platforms",
+    )
+    group.addoption(
+        "--conformance-token",
+        metavar="TOKEN",
+        help=f"bearer token (default: ${TOKEN_ENV}; prefer the variable)",
+    )
+    group.addoption(
+        "--conformance-platform",
+        metavar="NAME",
+        help="report name of the target, or which reference platform to run",
+    )
+    group.addoption(
+        "--conformance-allow-writes",
+        action="store_true",
+        default=False,
+        help="allow POST requests (create returns, act on them); use a sandbox",
+    )
     group.addoption("--conformance-seed", type=int, metavar="N", help="random seed")
-    group.addoption("--conformance-max-examples", type=int, metavar="N",
-                    help="generated examples per property (default 20; 0 turns it off)")
-    group.addoption("--conformance-output-dir", metavar="DIR",
-                    help="also write capability_matrices/ and reports/ there, as `conformance run`")
-    group.addoption("--conformance-declared", action="append", default=[], metavar="FILE",
-                    help="a manifest of declared capabilities (repeatable)")
-    group.addoption("--conformance-baseline", metavar="PATH",
-                    help="an earlier matrix or a directory of them")
-    group.addoption("--conformance-expected-failures", metavar="FILE",
-                    help="TOML list of known failures, each with a reason")
-    group.addoption("--conformance-fail-on", metavar="VERDICTS",
-                    help="verdicts that fail (default: failing; e.g. failing,inconclusive)")
+    group.addoption(
+        "--conformance-max-examples",
+        type=int,
+        metavar="N",
+        help="generated examples per property (default 20; 0 turns it off)",
+    )
+    group.addoption(
+        "--conformance-output-dir",
+        metavar="DIR",
+        help="also write capability_matrices/ and reports/ there, as `conformance run`",
+    )
+    group.addoption(
+        "--conformance-declared",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a manifest of declared capabilities (repeatable)",
+    )
+    group.addoption(
+        "--conformance-baseline", metavar="PATH", help="an earlier matrix or a directory of them"
+    )
+    group.addoption(
+        "--conformance-expected-failures",
+        metavar="FILE",
+        help="TOML list of known failures, each with a reason",
+    )
+    group.addoption(
+        "--conformance-fail-on",
+        metavar="VERDICTS",
+        help="verdicts that fail (default: failing; e.g. failing,inconclusive)",
+    )
 
 
 def _option(config: pytest.Config, name: str) -> object:
@@ -82,8 +114,9 @@ _INPUTS = pytest.StashKey[_Inputs]()
 def pytest_configure(config: pytest.Config) -> None:
     """Check the gate options before collection; the engine itself runs only when the suite's
     items are collected, so the plugin costs nothing in sessions that do not collect them."""
-    fail_on, baseline, expected = (_option(config, n) for n in
-                                   ("fail_on", "baseline", "expected_failures"))
+    fail_on, baseline, expected = (
+        _option(config, n) for n in ("fail_on", "baseline", "expected_failures")
+    )
     declared = _option(config, "declared") or []
     try:
         for path in declared if isinstance(declared, list) else []:

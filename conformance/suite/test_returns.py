@@ -27,8 +27,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def test_returns(case: Case) -> None:
     if case.status in (CaseStatus.failed, CaseStatus.error):
         text = "\n\n".join(finding_text(f) for f in case.findings)
-        pytest.fail(f"[{case.kind}] {case.message}" + (f"\n\n{text}" if text else ""),
-                    pytrace=False)
+        pytest.fail(
+            f"[{case.kind}] {case.message}" + (f"\n\n{text}" if text else ""), pytrace=False
+        )
     if case.status == CaseStatus.skipped:
         pytest.skip(case.message)
     if case.status == CaseStatus.xfailed:

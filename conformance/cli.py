@@ -23,7 +23,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from conformance import __version__, engine, gate, matrix
-from conformance.config import TOKEN_ENV, RunConfig, build
+from conformance.config import DEFAULT_CONNECTIONS, TOKEN_ENV, RunConfig, build
 from conformance.errors import ConformanceError
 from conformance.gate import Decision, GateInputs, Outcome
 from conformance.output import check_names, check_writable, planned_files, write_all
@@ -105,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="request budget per platform; what it leaves untried is untested",
+    )
+    run.add_argument(
+        "--connections",
+        type=int,
+        metavar="N",
+        help=f"requests in flight at once over the whole run, shared by the platforms running "
+        f"in parallel (default {DEFAULT_CONNECTIONS}); only independent reads use more than one",
     )
     run.add_argument(
         "--shard",
@@ -251,6 +258,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         defects=defects,
         max_examples=args.max_examples,
         max_requests=args.max_requests,
+        connections=args.connections,
         shard=args.shard,
         command=_redacted_argv(argv),
     )

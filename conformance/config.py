@@ -20,6 +20,8 @@ from conformance.target import check_base_url
 TOKEN_ENV = "CONFORMANCE_TOKEN"
 REFERENCE_PREFIX = "reference:"
 DEFAULT_MAX_EXAMPLES = 20
+DEFAULT_CONNECTIONS = 4
+MAX_CONNECTIONS = 64
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,22 @@ class RunConfig:
     max_examples: int = 0
     max_requests: int | None = None
     workers: int | None = None  # parallel platforms; None: one per core
+    # Requests in flight at once over the whole run, shared by the platforms running together.
+    connections: int = DEFAULT_CONNECTIONS
     # Schemathesis' phases over the target: None means on for URL targets, off for the
     # embedded reference run (which it would slow down without finding more there).
     schemathesis: bool | None = None
     command: str = "conformance run"
+
+    @property
+    def parallel_platforms(self) -> int:
+        """How many platforms run at the same time: one per core, at most one per platform."""
+        return max(1, min(len(self.platforms), self.workers or os.cpu_count() or 1))
+
+    @property
+    def connections_per_target(self) -> int:
+        """Each running platform's share of `connections` (at least one)."""
+        return max(1, self.connections // self.parallel_platforms)
 
 
 def read_toml(path: Path, what: str, hint: str = "check the path") -> dict[str, Any]:
@@ -147,6 +161,7 @@ def build(
     timeout: float | None = None,
     max_examples: int | None = None,
     max_requests: int | None = None,
+    connections: int | None = None,
     shard: str | None = None,
     defects: frozenset[str] = frozenset(),
     command: str = "conformance run",
@@ -228,12 +243,19 @@ def build(
     budget = max_requests if max_requests is not None else file.get("max_requests")
     if budget is not None and (not isinstance(budget, int) or budget < 1):
         raise UsageError("--max-requests must be a whole number ≥ 1", "e.g. --max-requests 500")
+    limit = connections if connections is not None else file.get("connections", DEFAULT_CONNECTIONS)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_CONNECTIONS:
+        raise UsageError(
+            f"--connections must be a whole number from 1 to {MAX_CONNECTIONS}",
+            f"e.g. --connections {DEFAULT_CONNECTIONS}; 1 sends every request one at a time",
+        )
     use_schemathesis = file.get("schemathesis")
     if use_schemathesis is not None and not isinstance(use_schemathesis, bool):
         raise ConfigError("schemathesis must be true or false")
     return RunConfig(
         schemathesis=use_schemathesis,
         max_requests=budget,
+        connections=limit,
         platforms=tuple(platforms),
         allow_writes=writes,
         act_on_existing=act_on_existing or bool(file.get("act_on_existing", False)),

@@ -46,6 +46,7 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
             allow_writes=writes,
             timeout=config.timeout,
             max_requests=config.max_requests,
+            connections=config.connections_per_target,
         )
         try:
             yield target
@@ -61,6 +62,7 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
             allow_writes=writes,
             timeout=config.timeout,
             max_requests=config.max_requests,
+            connections=config.connections_per_target,
         )
         try:
             yield target
@@ -216,7 +218,7 @@ def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
     """Platforms run in parallel processes (one per core), each against its own target; within
     a platform, lifecycle sequences stay ordered. One platform runs in this process."""
     schemas.registry()  # missing or invalid schema files: a usage error before any request
-    workers = min(len(config.platforms), config.workers or os.cpu_count() or 1)
+    workers = config.parallel_platforms
     if workers <= 1:
         return RunResult(tuple(run_platform(p, config, progress) for p in config.platforms))
     results: dict[str, PlatformResult] = {}
@@ -237,6 +239,7 @@ def run_reference(
     defects: frozenset[str] = frozenset(),
     seed: int = 1,
     max_examples: int | None = None,
+    connections: int | None = None,
 ) -> RunResult:
     """The embedded reference platforms (or one of them), as `conformance run` runs them with
     no target: for scripts, benchmarks and tests."""
@@ -255,5 +258,6 @@ def run_reference(
             config_file=None,
             defects=defects,
             max_examples=max_examples,
+            connections=connections,
         )
     )

@@ -7,8 +7,11 @@ Probes see `Reply` objects; transport errors, throttling and timeouts are mapped
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.parse
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -94,6 +97,7 @@ class Target:
         timeout: float = 10.0,
         retries: int = 3,
         max_requests: int | None = None,
+        connections: int = 1,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
@@ -105,10 +109,15 @@ class Target:
         self._token = token
         self.timeout = timeout
         self.requests_sent = 0
+        self.connections = max(1, connections)
+        self._budget = threading.Lock()
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
             follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=self.connections, max_keepalive_connections=self.connections
+            ),
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "returns-conformance"},
         )
@@ -143,7 +152,7 @@ class Target:
             content = json.dumps(body).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
-        if self.max_requests is not None and self.requests_sent >= self.max_requests:
+        if not self._reserve():
             return self._unsent(method, path, "budget")
         request = self._client.build_request(
             method, path, params=params, headers=headers, content=content
@@ -151,13 +160,32 @@ class Target:
         attempt = 0
         while True:
             reply, wait = self._send(request, body if body is not NO_BODY else raw_body)
-            over_budget = self.max_requests is not None and self.requests_sent >= self.max_requests
-            if wait is None or attempt >= self.retries or over_budget:
-                if wait is not None:  # still throttled when the retries ran out
-                    return Reply(reply.exchange, reply.body, "rate_limited")
+            if wait is None:
                 return reply
+            if attempt >= self.retries or not self._reserve():
+                # still throttled when the retries (or the request budget) ran out
+                return Reply(reply.exchange, reply.body, "rate_limited")
             attempt += 1
             time.sleep(wait)
+
+    def call_many(self, gets: Sequence[tuple[str, dict[str, str] | None, Auth]]) -> list[Reply]:
+        """Independent GETs (path, query, auth), at most `connections` in flight at once.
+
+        Only reads: they change nothing, so their order at the server does not matter. The
+        replies come back in the order asked, each exactly as `call` would have returned it.
+        """
+        if self.connections < 2 or len(gets) < 2:
+            return [self.call("GET", path, params=query, auth=auth) for path, query, auth in gets]
+        with ThreadPoolExecutor(max_workers=min(self.connections, len(gets))) as pool:
+            return list(pool.map(lambda g: self.call("GET", g[0], params=g[1], auth=g[2]), gets))
+
+    def _reserve(self) -> bool:
+        """Count one request against `max_requests`; False when the budget is spent."""
+        with self._budget:
+            if self.max_requests is not None and self.requests_sent >= self.max_requests:
+                return False
+            self.requests_sent += 1
+            return True
 
     def _unsent(self, method: str, path: str, problem: str) -> Reply:
         """A request the suite decided not to send (request budget spent)."""
@@ -175,7 +203,6 @@ class Target:
 
     def _send(self, request: httpx.Request, sent_body: Any) -> tuple[Reply, float | None]:
         started = time.perf_counter()
-        self.requests_sent += 1
         status: int | None = None
         resp_headers: dict[str, str] = {}
         text = ""

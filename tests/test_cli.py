@@ -74,6 +74,8 @@ def test_failing_operation_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture
         (["run", "--defect", "no_such_defect"], "unknown defect"),
         (["run", "--seed", "abc"], "invalid int value"),
         (["run", "--timeout", "-1"], "--timeout must be positive"),
+        (["run", "--connections", "0"], "--connections must be a whole number from 1 to 64"),
+        (["run", "--connections", "65"], "--connections must be a whole number from 1 to 64"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],

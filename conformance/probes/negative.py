@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.contract import operations
+from conformance.contract import Operation, operations
 from conformance.discover import KnownReturn
 from conformance.probes.lifecycle import ACTIONS
 from conformance.probes.reads import UNKNOWN_ID
@@ -17,9 +17,12 @@ from conformance.target import NO_BODY
 
 
 def probe_negative(s: Session) -> None:
-    auth(s)
-    unknown_ids(s)
-    invalid_list_params(s)
+    try:
+        auth(s)
+        unknown_ids(s)
+        invalid_list_params(s)
+    finally:
+        s.drop_prefetched()
     if s.settings.allow_writes:
         invalid_create_bodies(s)
         invalid_action_bodies(s)
@@ -51,14 +54,30 @@ def _params(s: Session, *, write: bool) -> dict[str, str]:
     return {"orderId": order, "id": UNKNOWN_ID, "returnId": UNKNOWN_ID}
 
 
+def _auth_params(s: Session, op: Operation) -> dict[str, str]:
+    params = _params(s, write=op.is_write)
+    if op.id in ("getReturn", "cancelReturn", "approveReturn", "rejectReturn"):
+        params["id"] = params["returnId"]
+    return params
+
+
 def auth(s: Session) -> None:
-    """Every operation, without a token and with a wrong one, must answer 401."""
-    for op in operations():
-        if op.is_write and not s.settings.allow_writes:
-            continue
-        params = _params(s, write=op.is_write)
-        if op.id in ("getReturn", "cancelReturn", "approveReturn", "rejectReturn"):
-            params["id"] = params["returnId"]
+    """Every operation, without a token and with a wrong one, must answer 401.
+
+    Reads first, sent side by side; then the writes, one at a time.
+    """
+    chosen = [op for op in operations() if s.settings.allow_writes or not op.is_write]
+    chosen.sort(key=lambda op: op.is_write)
+    s.prefetch(
+        [
+            (op.id, _auth_params(s, op), None, mode)
+            for op in chosen
+            if not op.is_write
+            for mode in ("none", "invalid")
+        ]
+    )
+    for op in chosen:
+        params = _auth_params(s, op)
         body: Any = {}
         if op.body_key == "return":
             body = {"return": {"items": [{"id": UNKNOWN_ID, "quantity": 1, "reason": "other"}]}}
@@ -107,6 +126,9 @@ def unknown_ids(s: Session) -> None:
     if s.settings.allow_writes and order is not None:
         for op in ("approveReturn", "rejectReturn", "cancelReturn"):
             cases.append((op, {"orderId": order, "id": UNKNOWN_ID}))
+    s.prefetch(
+        [(op, params, None, "valid") for op, params in cases if s.is_open(op) and op not in ACTIONS]
+    )
     for op, params in cases:
         if not s.is_open(op):
             continue
@@ -141,13 +163,15 @@ def invalid_list_params(s: Session) -> None:
         ({"createdAt[from]": "yesterday"}, "createdAt[from]=yesterday"),
     ]
     order = s.inventory.orders[0].id if s.inventory.orders else None
-    for op, params in (("listReturns", {}), ("listOrderReturns", {"orderId": order})):
-        if not s.is_open(op) or op not in s.seen.succeeded or None in params.values():
-            continue
+    lists = [
+        (op, {k: str(v) for k, v in params.items()})
+        for op, params in (("listReturns", {}), ("listOrderReturns", {"orderId": order}))
+        if s.is_open(op) and op in s.seen.succeeded and None not in params.values()
+    ]
+    s.prefetch([(op, params, query, "valid") for op, params in lists for query, _ in cases])
+    for op, params in lists:
         for query, what in cases:
-            reply = s.call(
-                op, {k: str(v) for k, v in params.items()}, query=query, well_formed=False
-            )
+            reply = s.call(op, params, query=query, well_formed=False)
             s.refused(op, reply, what)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.probes.session import Session
+from conformance.probes.session import Read, Session
 from conformance.target import Reply
 
 MAX_PAGES = 60
@@ -14,10 +14,13 @@ UNKNOWN_ID = "conformance-unknown-id-0"
 
 
 def probe_reads(s: Session) -> None:
-    list_returns(s)
-    list_order_returns(s)
-    get_returns(s)
-    fulfillment_reads(s)
+    try:
+        list_returns(s)
+        list_order_returns(s)
+        get_returns(s)
+        fulfillment_reads(s)
+    finally:
+        s.drop_prefetched()
 
 
 def _ids(reply: Reply, key: str = "returns", id_key: str = "returnOrderId") -> list[Any]:
@@ -53,10 +56,13 @@ def list_returns(s: Session) -> None:
 def list_order_returns(s: Session) -> None:
     op = "listOrderReturns"
     best: tuple[int, str, Reply] | None = None
-    for order in s.inventory.orders[:10]:
+    orders = s.inventory.orders[:10]
+    for index, order in enumerate(orders):
         reply = s.call(op, {"orderId": order.id}, query={"limit": "250"})
         if not s.is_open(op):
             return
+        if index == 0 and reply.ok:  # it answers: ask for the other orders side by side
+            s.prefetch([(op, {"orderId": o.id}, {"limit": "250"}, "valid") for o in orders[1:]])
         if reply.status == 404:
             s.finding(
                 op,
@@ -87,8 +93,18 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
     if full.get("page", "next"):
         s.collect(op, params)  # more than 250 returns (or endless): follow it, bounded
         return
-    pagination(s, op, params, [i.get("returnOrderId") for i in everything])
     statuses = sorted({str(i["status"]) for i in everything if isinstance(i.get("status"), str)})
+    stamps = [str(i["createdAt"]) for i in everything if isinstance(i.get("createdAt"), str)]
+    # The first page and both filters are independent reads: they go out side by side.
+    ahead: list[Read] = [(op, params, {"limit": str(PAGE_LIMIT)}, "valid")]
+    if statuses:
+        ahead.append((op, params, {"status": statuses[0], "limit": "250"}, "valid"))
+    if stamps:
+        ahead.append(
+            (op, params, {"createdAt[from]": stamps[0], "createdAt[to]": stamps[0]}, "valid")
+        )
+    s.prefetch(ahead)
+    pagination(s, op, params, [i.get("returnOrderId") for i in everything])
     if statuses:
         wanted = statuses[0]
         reply = s.call(op, params, query={"status": wanted, "limit": "250"})
@@ -121,7 +137,6 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
                 f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
                 reply,
             )
-    stamps = [str(i["createdAt"]) for i in everything if isinstance(i.get("createdAt"), str)]
     if stamps:
         stamp = stamps[0]
         reply = s.call(op, params, query={"createdAt[from]": stamp, "createdAt[to]": stamp})
@@ -207,10 +222,14 @@ def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) 
 def get_returns(s: Session) -> None:
     op = "getReturn"
     known = list(s.inventory.returns.values())[:3]
-    for ret in known:
+    for index, ret in enumerate(known):
         reply = s.call(op, {"orderId": ret.order_id, "id": ret.id})
         if not s.is_open(op):
             return
+        if index == 0 and reply.ok:
+            s.prefetch(
+                [(op, {"orderId": r.order_id, "id": r.id}, None, "valid") for r in known[1:]]
+            )
         if reply.status == 404:
             s.finding(
                 op,

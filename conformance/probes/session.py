@@ -40,6 +40,18 @@ PROBLEM_REASONS = {
 }
 
 
+Read = tuple[str, dict[str, str], dict[str, str] | None, Auth]
+"""A read to prefetch: operation id, path parameters, query, auth."""
+ReadKey = tuple[str, tuple[tuple[str, str], ...], Auth]
+
+
+def _read_key(
+    op_id: str, params: dict[str, str] | None, query: dict[str, str] | None, auth: Auth
+) -> ReadKey:
+    path = operation(op_id).url_path(**(params or {}))
+    return path, tuple(sorted((query or {}).items())), auth
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a run may do to the target."""
@@ -59,6 +71,8 @@ class Session:
     settings: Settings
     seen: Observations = field(default_factory=Observations)
     unsupported: dict[str, str] = field(default_factory=dict)
+    # Replies to reads sent ahead, side by side (`prefetch`), waiting for their `call`.
+    _ready: dict[ReadKey, list[Reply]] = field(default_factory=dict, repr=False)
 
     # ---- recording ----
 
@@ -127,6 +141,31 @@ class Session:
 
     # ---- calling ----
 
+    def prefetch(self, reads: Iterable[Read]) -> None:
+        """Send independent reads side by side, within the target's connection limit.
+
+        Nothing is checked or recorded here: each reply waits until the probe makes the same
+        `call`, in the probe's own order, so findings and their order do not depend on
+        concurrency. Any write drops what is waiting (it could be stale after the write).
+        """
+        reads = list(reads)
+        if any(operation(op_id).method != "GET" for op_id, *_ in reads):
+            raise ValueError("only reads can be sent ahead")
+        if self.target.connections < 2:
+            return  # nothing to gain: the probes' own calls go one by one anyway
+        keys = [_read_key(op_id, params, query, auth) for op_id, params, query, auth in reads]
+        if len(keys) < 2:
+            return
+        replies = self.target.call_many(
+            [(path, dict(query) or None, auth) for path, query, auth in keys]
+        )
+        for key, reply in zip(keys, replies, strict=True):
+            self._ready.setdefault(key, []).append(reply)
+
+    def drop_prefetched(self) -> None:
+        """Forget replies no probe asked for (a probe stopped early)."""
+        self._ready.clear()
+
     def call(
         self,
         op_id: str,
@@ -140,9 +179,17 @@ class Session:
     ) -> Reply:
         op = operation(op_id)
         path = op.url_path(**(params or {}))
-        reply = self.target.call(
-            op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
-        )
+        waiting = None
+        if op.method == "GET" and body is NO_BODY and raw_body is None:
+            waiting = self._ready.get(_read_key(op_id, params, query, auth))
+        else:
+            self._ready.clear()
+        if waiting:
+            reply = waiting.pop(0)
+        else:
+            reply = self.target.call(
+                op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
+            )
         self._wire_checks(op, reply, well_formed and auth == "valid")
         return reply
 

@@ -14,7 +14,9 @@
 (d) 1, 10 and 50 platforms in one run: wall time and peak memory, to show how cost grows;
 (e) the 50-platform run split into 4 shards (`--shard I/4`, as CI matrix jobs would run it) and
     merged with `conformance matrix`: the longest shard's wall, and that the merged matrix and
-    gate verdict equal the single run's.
+    gate verdict equal the single run's;
+(f) a remote-like target (the reference server answering after 20 ms): the suite's wall with
+    `--connections 1` and `--connections 4`, probes only and with generated testing.
 
 Prints a Markdown report and writes it to benchmarks/RESULTS.md (see benchmarks/README.md for
 what every number means). Every measured command runs in a fresh subprocess in a temporary
@@ -235,7 +237,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def reference_server(
-    profile: str, token: str, work: Path, defects: Sequence[str] = ()
+    profile: str, token: str, work: Path, defects: Sequence[str] = (), latency_ms: float = 0
 ) -> Iterator[str]:
     """`conformance serve` on a free loopback port, in its own process; yields the base URL."""
     for _attempt in range(3):
@@ -253,6 +255,8 @@ def reference_server(
         ]
         for name in defects:
             cmd += ["--defect", name]
+        if latency_ms:
+            cmd += ["--latency", str(latency_ms)]
         log = open(work / f"serve-{profile}-{port}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
             cmd,
@@ -508,15 +512,18 @@ def run_suite_on(
     tag: str,
     defects: Sequence[str] = (),
     timeout: float = 300,
+    latency_ms: float = 0,
+    extra: Sequence[str] = (),
 ) -> tuple[Measured, Path]:
     token = new_token()
     out = work / f"{tag}-out"
     cfg = work / "b-suite.toml"
     if not cfg.exists():
         cfg.write_text("schemathesis = false\n", "utf-8")
-    with reference_server(profile, token, work, defects) as url:
+    with reference_server(profile, token, work, defects, latency_ms) as url:
         m = measure(
             suite_cmd(
+                *extra,
                 "--base-url",
                 url,
                 "--platform",
@@ -1267,6 +1274,76 @@ def part_e(opts: argparse.Namespace, work: Path) -> Section:
 
 
 # --------------------------------------------------------------------------------------------
+# (f) a store across the internet: reads side by side (--connections) against a slow target
+# --------------------------------------------------------------------------------------------
+
+LATENCY_MS = 20.0
+
+
+def part_f(opts: argparse.Namespace, work: Path) -> Section:
+    sec = Section(
+        "f", f"(f) A remote-like target ({LATENCY_MS:.0f} ms per answer): `--connections` 1 vs 4"
+    )
+    budgets = (0, opts.examples)
+    rows: dict[tuple[int, int], list[Measured]] = {}
+    for rep in range(opts.reps):
+        for examples in budgets:
+            for connections in (1, 4):
+                m, _ = run_suite_on(
+                    PROFILE_B,
+                    examples,
+                    work,
+                    f"f-{examples}-{connections}-{rep}",
+                    timeout=opts.timeout,
+                    latency_ms=LATENCY_MS,
+                    extra=("--connections", str(connections)),
+                )
+                rows.setdefault((examples, connections), []).append(m)
+                sec.loads += [m.load_before, m.load_after]
+                print(
+                    f"  (f) budget {examples}, --connections {connections}, run {rep + 1}: "
+                    f"{m.wall:.2f} s, rc {m.rc}",
+                    flush=True,
+                )
+
+    def wall(examples: int, connections: int) -> float:
+        return median([m.wall for m in rows[(examples, connections)] if not m.timed_out])
+
+    for examples in budgets:
+        one, four = wall(examples, 1), wall(examples, 4)
+        what = "probes only" if examples == 0 else f"budget {examples}"
+        sec.summary_rows.append(
+            (
+                f"(f) {PROFILE_B} at {LATENCY_MS:.0f} ms per answer, {what}: "
+                "`--connections 4` vs `1`",
+                f"{secs(four)} vs {secs(one)} (saves {secs(one - four)}, "
+                f"{(one - four) / one * 100:.0f}%)",
+                "—",
+                "",
+            )
+        )
+    b = sec.body
+    b.append(
+        f"`conformance serve --platform {PROFILE_B} --latency {LATENCY_MS:.0f}` (every answer "
+        "waits that long, without blocking the others, as a store across the internet would), "
+        "then the suite as in (b) with `--connections 1` (every request alone) and "
+        "`--connections 4` (independent reads side by side: list pages and filters, other "
+        "orders' lists, the auth and unknown-id reads). Writes, lifecycle sequences, generated "
+        "inputs and the state machine stay one request at a time, so the saving is the reads' "
+        "share of the run."
+    )
+    b.append("")
+    b.append("| examples | --connections | run | wall | CPU (user+sys) | exit |")
+    b.append("|---|---|---|---|---|---|")
+    for (examples, connections), ms in sorted(rows.items()):
+        for i, m in enumerate(ms, 1):
+            b.append(
+                f"| {examples} | {connections} | {i} | {secs(m.wall)} | {cpu_s(m.cpu)} | {m.rc} |"
+            )
+    return sec
+
+
+# --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
 
@@ -1361,7 +1438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         default="",
         metavar="PARTS",
-        help="comma-separated subset of a,b,c,d,e (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f (default: all)",
     )
     parser.add_argument("--reps", type=int, help="repetitions per measurement (default 3)")
     parser.add_argument(
@@ -1394,23 +1471,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts.reps = opts.reps or (1 if opts.quick else 3)
     opts.examples = opts.examples or (10 if opts.quick else 20)
     opts.counts = opts.counts or ("1,10" if opts.quick else "1,10,50")
-    parts = [p.strip() for p in opts.only.split(",") if p.strip()] or list("abcde")
-    unknown = sorted(set(parts) - set("abcde"))
+    parts = [p.strip() for p in opts.only.split(",") if p.strip()] or list("abcdef")
+    unknown = sorted(set(parts) - set("abcdef"))
     if unknown:
-        parser.error(f"unknown part(s) {', '.join(unknown)}: choose from a, b, c, d, e")
+        parser.error(f"unknown part(s) {', '.join(unknown)}: choose from a, b, c, d, e, f")
     runners: dict[str, Callable[[argparse.Namespace, Path], Section]] = {
         "a": part_a,
         "b": part_b,
         "c": part_c,
         "d": part_d,
         "e": part_e,
+        "f": part_f,
     }
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="conformance-bench-"))
     print(f"benchmarks: scratch directory {work}; load {load1():.2f}", flush=True)
     sections = []
     try:
-        for key in "abcde":
+        for key in "abcdef":
             if key in parts:
                 print(f"part ({key}) ...", flush=True)
                 sections.append(runners[key](opts, work))

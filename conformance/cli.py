@@ -24,12 +24,14 @@ from rich.console import Console
 
 from conformance import __version__, engine, gate, matrix
 from conformance.config import DEFAULT_CONNECTIONS, TOKEN_ENV, RunConfig, build
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, UsageError
 from conformance.gate import Decision, GateInputs, Outcome
 from conformance.output import check_names, check_writable, planned_files, write_all
 from conformance.reference.profile import profile_names
 from conformance.reference.server import check_defects, defect_catalogue
 from conformance.render.terminal import print_summary
+
+MAX_LATENCY_MS = 10_000.0
 
 
 class ExitCode(IntEnum):
@@ -179,6 +181,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="switch on a seeded defect: " + ", ".join(defect_catalogue()),
+    )
+    serve.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="delay every answer by MS milliseconds, to imitate a store across the internet",
     )
     return parser
 
@@ -338,6 +347,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     defects = frozenset(args.defect)
     check_defects(defects)
+    if not 0 <= args.latency <= MAX_LATENCY_MS:
+        raise UsageError(
+            f"--latency must be from 0 to {MAX_LATENCY_MS:.0f} ms", "e.g. --latency 50"
+        )
     profile = load_profile(args.platform)
     token = args.token or os.environ.get(TOKEN_ENV) or ""
     if not token:
@@ -348,9 +361,8 @@ def _serve(args: argparse.Namespace) -> int:
         f"http://{args.host}:{args.port}/api/v2/",
         file=sys.stderr,
     )
-    uvicorn.run(
-        create_app(profile, token, defects), host=args.host, port=args.port, log_level="warning"
-    )
+    app = create_app(profile, token, defects, latency=args.latency / 1000)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return ExitCode.OK
 
 

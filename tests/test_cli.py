@@ -76,6 +76,7 @@ def test_failing_operation_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture
         (["run", "--timeout", "-1"], "--timeout must be positive"),
         (["run", "--connections", "0"], "--connections must be a whole number from 1 to 64"),
         (["run", "--connections", "65"], "--connections must be a whole number from 1 to 64"),
+        (["serve", "--latency", "-5"], "--latency must be from 0 to 10000 ms"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],

@@ -7,6 +7,7 @@ the business rules live in `store.py`.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -66,6 +67,22 @@ class BearerAuth:
                 response = JSONResponse(err.body(), status_code=401, headers=headers)
                 await response(scope, receive, send)
                 return
+        await self.app(scope, receive, send)
+
+
+class Latency:
+    """Answers after `seconds`, as a store across the internet would; others wait meanwhile
+    only for their own delay, so requests sent side by side overlap as they would there."""
+
+    sleep = staticmethod(asyncio.sleep)
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.sleep(self.seconds)
         await self.app(scope, receive, send)
 
 
@@ -284,8 +301,11 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(err)
 
 
-def create_app(profile: Profile, token: str, defects: frozenset[str] = frozenset()) -> Starlette:
-    """An ASGI app serving one reference platform; `defects` seed known bugs (defects.toml)."""
+def create_app(
+    profile: Profile, token: str, defects: frozenset[str] = frozenset(), latency: float = 0.0
+) -> Starlette:
+    """An ASGI app serving one reference platform; `defects` seed known bugs (defects.toml);
+    `latency` (seconds) delays every answer, to imitate a remote store."""
     dispatcher = Dispatcher(Store(profile, defects))
     by_path: dict[str, dict[str, Operation]] = {}
     for op in (*operations(), *discovery_operations()):
@@ -302,4 +322,6 @@ def create_app(profile: Profile, token: str, defects: frozenset[str] = frozenset
         )
 
     app.add_middleware(BearerAuth, token=token, exempt=exempt)
+    if latency > 0:
+        app.add_middleware(Latency, seconds=latency)
     return app

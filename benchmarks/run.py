@@ -819,7 +819,16 @@ def record_suite(
             seed=SEED,
             config_file=str(cfg),
             max_examples=examples,
+            connections=1,  # one request at a time, like the bare loop it is compared with
         )
+        # A fresh run each repetition: nothing left over from the previous one in this process
+        # (generated bodies are kept per process, for the many platforms of one run).
+        from conformance.generate import strategies as cstrategies
+
+        for cached in ("valid_bodies",):
+            clear = getattr(getattr(cstrategies, cached, None), "cache_clear", None)
+            if callable(clear):
+                clear()
         ctarget.Target.call = call  # type: ignore[method-assign]
         os.chdir(work)  # Hypothesis' example database, if any, goes to the scratch directory
         try:
@@ -935,7 +944,9 @@ def part_c(opts: argparse.Namespace, work: Path) -> Section:
     b = sec.body
     b.append(
         "The suite runs in this process (`conformance.engine.run` for one URL target, "
-        "`--allow-writes`, `schemathesis = false`) with `Target.call` wrapped to record "
+        "`--allow-writes`, `schemathesis = false`, `--connections 1` so that it sends one "
+        "request at a time like the loop it is compared with; nothing cached from the previous "
+        "repetition) with `Target.call` wrapped to record "
         "each request (method, path, params, body, auth) and the time spent inside the call "
         "(request building, sending, reading, JSON parsing, redaction, evidence). The same "
         "requests are then replayed in order with a bare `httpx.Client` "

@@ -221,3 +221,40 @@ def test_module_entry_point_has_no_traceback_on_bad_input(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("conformance: error: invalid base URL")
     assert "Traceback" not in proc.stderr
+
+
+def _cells(folder: Path) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    found = {}
+    for path in folder.glob("*.json"):
+        data = json.loads(path.read_text("utf-8"))
+        for op, cell in data["operations"].items():
+            found[(data["platform"]["name"], op)] = (cell["status"], cell["reasons"])
+    return found
+
+
+def test_shards_merged_by_matrix_equal_the_whole_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three CI jobs (`--shard I/3`) merged by `conformance matrix`: the same cells as one job,
+    and the same gate verdict, passing and failing."""
+    common = ["run", "--seed", "3", "--max-examples", "0", "--defect", "approve_no_effect"]
+    whole = tmp_path / "whole"
+    assert run_cli([*common, "--output-dir", str(whole)], capsys)[0] == 1  # full-manual fails
+    shards = [tmp_path / f"shard-{i}" for i in (1, 2, 3)]
+    for i, out in enumerate(shards, 1):
+        run_cli([*common, "--shard", f"{i}/3", "--output-dir", str(out)], capsys)
+    dirs = [str(out / "capability_matrices") for out in shards]
+    names = [sorted(p.stem for p in Path(d).glob("*.json")) for d in dirs]
+    assert sorted(n for part in names for n in part) == sorted(profile_names())
+    assert _cells(whole / "capability_matrices") == {
+        key: value for d in dirs for key, value in _cells(Path(d)).items()
+    }
+    page = tmp_path / "merged.html"
+    code, _, _ = run_cli(["matrix", *dirs, "--output", str(page)], capsys)
+    assert code == 1 and "full-manual" in page.read_text("utf-8")
+    clean = [tmp_path / f"clean-{i}" for i in (1, 2)]
+    for i, out in enumerate(clean, 1):
+        args = ["run", "--seed", "3", "--max-examples", "0", "--shard", f"{i}/2"]
+        assert run_cli([*args, "--output-dir", str(out)], capsys)[0] == 0
+    merged = [str(out / "capability_matrices") for out in clean]
+    assert run_cli(["matrix", *merged, "--output", str(tmp_path / "clean.html")], capsys)[0] == 0

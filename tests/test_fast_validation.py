@@ -9,7 +9,6 @@ differences: formats, regular expressions, big and non-finite numbers, integral 
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance import schemas
-from conformance.generate.mutations import mutations
+from conformance.generate.mutations import _set, mutations
 
 NAMES = schemas.schema_names()
 
@@ -85,14 +84,7 @@ def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 def _replace(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    copied = copy.deepcopy(document)
-    node = copied
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return copied
+    return _set(document, list(path), value) if path else value
 
 
 def _assert_sound(name: str, instance: Any) -> None:

@@ -53,8 +53,14 @@ class _AppServer:
     def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="test-app")
 
@@ -79,7 +85,9 @@ class _Servers:
 
     def _client(self, server: ReferenceServer | _AppServer) -> Reference:
         client = httpx.Client(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10,
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
             verify=_tls(),
         )
         self._running.append((server, client))

@@ -38,7 +38,10 @@ GATED = {"not_allowed": (403, "NOT_ALLOWED"), "not_supported": (501, "NOT_SUPPOR
 
 def body_of(response: httpx.Response) -> Any:
     assert response.headers.get("content-type", "").split(";")[0] == "application/json", (
-        response.status_code, response.headers.get("content-type"), response.text[:300])
+        response.status_code,
+        response.headers.get("content-type"),
+        response.text[:300],
+    )
     assert "Traceback" not in response.text
     return response.json()
 
@@ -47,7 +50,8 @@ def expect_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     """The answer is the contract's error `code` with HTTP `status`, in error.schema.json shape."""
     assert response.status_code == status, (
         f"{response.request.method} {response.request.url}: expected {status} {code}, got "
-        f"{response.status_code} {response.text[:300]}")
+        f"{response.status_code} {response.text[:300]}"
+    )
     body = body_of(response)
     assert violations("error.schema.json", body) == [], body
     assert body["code"] == status, body
@@ -60,7 +64,8 @@ def expect_ok(response: httpx.Response, op_id: str, status: int | None = None) -
     status = status or SUCCESS_STATUS[op_id]
     assert response.status_code == status, (
         f"{op_id} {response.request.method} {response.request.url}: expected {status}, got "
-        f"{response.status_code} {response.text[:300]}")
+        f"{response.status_code} {response.text[:300]}"
+    )
     body = body_of(response)
     assert body.get("success") is True, body
     key = ENVELOPE_KEY[op_id]
@@ -85,15 +90,28 @@ class Api:
     # ---- raw calls ----
 
     def call(
-        self, op_id: str, *, json: Any = None, content: bytes | str | None = None,
-        params: Any = None, headers: dict[str, str] | None = None, **path: str,
+        self,
+        op_id: str,
+        *,
+        json: Any = None,
+        content: bytes | str | None = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        **path: str,
     ) -> httpx.Response:
         op = operation(op_id)
-        return self.client.request(op.method, op.url_path(**path), json=json, content=content,
-                                   params=params, headers=headers)
+        return self.client.request(
+            op.method,
+            op.url_path(**path),
+            json=json,
+            content=content,
+            params=params,
+            headers=headers,
+        )
 
-    def call_as(self, authorization: str | None, op_id: str, *, json: Any = None,
-                **path: str) -> httpx.Response:
+    def call_as(
+        self, authorization: str | None, op_id: str, *, json: Any = None, **path: str
+    ) -> httpx.Response:
         """`op_id` with another Authorization header, or none at all."""
         op = operation(op_id)
         request = self.client.build_request(op.method, op.url_path(**path), json=json)
@@ -129,10 +147,15 @@ class Api:
         self._taken.add(order.id)
         return order
 
-    def create(self, order_id: str, items: list[tuple[str, int]], reason: str = "other",
-               **extra: Any) -> dict[str, Any]:
-        body = {"return": {"items": [{"id": line, "quantity": q, "reason": reason}
-                                     for line, q in items], **extra}}
+    def create(
+        self, order_id: str, items: list[tuple[str, int]], reason: str = "other", **extra: Any
+    ) -> dict[str, Any]:
+        body = {
+            "return": {
+                "items": [{"id": line, "quantity": q, "reason": reason} for line, q in items],
+                **extra,
+            }
+        }
         return self.ok("createReturn", orderId=order_id, json=body)["return"]
 
     def act(self, op_id: str, order_id: str, return_id: str, **kwargs: Any) -> dict[str, Any]:
@@ -194,8 +217,9 @@ class Api:
         if found is None:
             return None
         order_id, return_id = found
-        ful = self.ok("createReturnFulfillment", orderId=order_id, returnId=return_id,
-                      json=tracking_body())["returnFulfillment"]
+        ful = self.ok(
+            "createReturnFulfillment", orderId=order_id, returnId=return_id, json=tracking_body()
+        )["returnFulfillment"]
         return order_id, return_id, ful["id"]
 
     def snapshot(self) -> dict[str, Any]:
@@ -203,13 +227,15 @@ class Api:
         state: dict[str, Any] = {}
         for order in self.profile.orders:
             if self.supports("listOrderReturns"):
-                state[order.id] = self.ok("listOrderReturns", orderId=order.id,
-                                          params={"limit": 250})["returns"]
+                state[order.id] = self.ok(
+                    "listOrderReturns", orderId=order.id, params={"limit": 250}
+                )["returns"]
         if self.supports("listReturns"):
             state["*"] = collect(self, "listReturns", {"limit": 250})
         if self.supports("getReturn"):
-            known = {(r["orderId"], r["returnOrderId"])
-                     for key, rets in state.items() for r in rets}
+            known = {
+                (r["orderId"], r["returnOrderId"]) for key, rets in state.items() for r in rets
+            }
             known |= {(seed.order, seed.id) for seed in self.profile.returns}
             for order_id, return_id in sorted(known):
                 state[f"{order_id}/{return_id}"] = self.get_return(order_id, return_id)
@@ -221,8 +247,12 @@ class Api:
 
 
 def tracking_body(number: str = "1Z999AA10000000001", **extra: Any) -> dict[str, Any]:
-    return {"returnFulfillment": {"tracking": {"number": number, "company": "UPS",
-                                               "url": "https://tracking.example/1Z"}, **extra}}
+    return {
+        "returnFulfillment": {
+            "tracking": {"number": number, "company": "UPS", "url": "https://tracking.example/1Z"},
+            **extra,
+        }
+    }
 
 
 def collect(api: Api, op_id: str, params: dict[str, Any], **path: str) -> list[dict[str, Any]]:

@@ -16,11 +16,29 @@ from conformance.reference import profile_names
 from conformance.schemas import violations
 
 PROFILES = profile_names()
-REASONS = ("damaged", "defective", "wrong_item", "not_as_described", "size_too_small",
-           "size_too_large", "color", "style", "unwanted", "other", "unknown")
-ERROR_CODE = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "NOT_ALLOWED", 404: "NOT_FOUND",
-              405: "METHOD_NOT_ALLOWED", 409: "INVALID_STATE", 422: "UNPROCESSABLE",
-              501: "NOT_SUPPORTED"}
+REASONS = (
+    "damaged",
+    "defective",
+    "wrong_item",
+    "not_as_described",
+    "size_too_small",
+    "size_too_large",
+    "color",
+    "style",
+    "unwanted",
+    "other",
+    "unknown",
+)
+ERROR_CODE = {
+    400: "INVALID_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "NOT_ALLOWED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "INVALID_STATE",
+    422: "UNPROCESSABLE",
+    501: "NOT_SUPPORTED",
+}
 
 
 def _item(**change: Any) -> dict[str, Any]:
@@ -59,13 +77,18 @@ BAD_CREATE_BODIES: list[tuple[str, Any]] = [
     ("body a JSON string", "return"),
     ("body JSON null", None),
     ("body empty", b""),
-    ("body not JSON", b"{\"return\": {\"items\": ["),
+    ("body not JSON", b'{"return": {"items": ['),
     ("body form-encoded", b"return[items][0][id]=x&quantity=1"),
     ("body NaN", b'{"return": {"items": [{"id": "{line}", "quantity": NaN, "reason": "other"}]}}'),
-    ("body NaN elsewhere",
-     b'{"return": {"items": [{"id": "{line}", "quantity": 1, "reason": "other"}]}, "x": NaN}'),
-    ("lone surrogate in a note", b'{"return": {"items": [{"id": "{line}", "quantity": 1, '
-                                 b'"reason": "other"}], "note": "\\ud800"}}'),
+    (
+        "body NaN elsewhere",
+        b'{"return": {"items": [{"id": "{line}", "quantity": 1, "reason": "other"}]}, "x": NaN}',
+    ),
+    (
+        "lone surrogate in a note",
+        b'{"return": {"items": [{"id": "{line}", "quantity": 1, '
+        b'"reason": "other"}], "note": "\\ud800"}}',
+    ),
     ("body not UTF-8", b'{"return": {"items": [{"id": "\xff", "quantity": 1}]}}'),
 ]
 
@@ -91,14 +114,33 @@ BAD_FULFILLMENT_BODIES: list[tuple[str, Any]] = [
     ("company an object", {"returnFulfillment": {"tracking": {"number": "1Z", "company": {}}}}),
     ("url not a URI", {"returnFulfillment": {"tracking": {"number": "1Z", "url": "not a uri"}}}),
     ("items empty", {"returnFulfillment": {"tracking": {"number": "1Z"}, "items": []}}),
-    ("item quantity 0", {"returnFulfillment": {"tracking": {"number": "1Z"},
-                                               "items": [{"returnItemId": "x", "quantity": 0}]}}),
-    ("document without type", {"returnFulfillment": {"tracking": {"number": "1Z"},
-                                                     "documents": [{"url": "https://x.example"}]}}),
-    ("document with NaN", b'{"returnFulfillment": {"tracking": {"number": "1Z"}, '
-                          b'"documents": [{"type": "label", "size": NaN}]}}'),
-    ("lone surrogate in the tracking number",
-     b'{"returnFulfillment": {"tracking": {"number": "\\udfff"}}}'),
+    (
+        "item quantity 0",
+        {
+            "returnFulfillment": {
+                "tracking": {"number": "1Z"},
+                "items": [{"returnItemId": "x", "quantity": 0}],
+            }
+        },
+    ),
+    (
+        "document without type",
+        {
+            "returnFulfillment": {
+                "tracking": {"number": "1Z"},
+                "documents": [{"url": "https://x.example"}],
+            }
+        },
+    ),
+    (
+        "document with NaN",
+        b'{"returnFulfillment": {"tracking": {"number": "1Z"}, '
+        b'"documents": [{"type": "label", "size": NaN}]}}',
+    ),
+    (
+        "lone surrogate in the tracking number",
+        b'{"returnFulfillment": {"tracking": {"number": "\\udfff"}}}',
+    ),
     ("body a JSON array", [{"returnFulfillment": {"tracking": {"number": "1Z"}}}]),
     ("body empty", b""),
 ]
@@ -123,9 +165,14 @@ def test_bad_bodies_are_400_and_change_nothing(api: Any, name: str) -> None:
     client: Api = api(name)
     order = client.take_order()
     line = order.lines[0].id
-    ready = {op: client.return_in(s) for op, s in (("approveReturn", "requested"),
-                                                    ("rejectReturn", "requested"),
-                                                    ("cancelReturn", "requested"))}
+    ready = {
+        op: client.return_in(s)
+        for op, s in (
+            ("approveReturn", "requested"),
+            ("rejectReturn", "requested"),
+            ("cancelReturn", "requested"),
+        )
+    }
     if ready["cancelReturn"] is None or "requested" not in client.profile.behaviour.cancel_from:
         ready["cancelReturn"] = client.return_in("approved")
     approved = client.return_in("approved")
@@ -145,10 +192,13 @@ def test_bad_bodies_are_400_and_change_nothing(api: Any, name: str) -> None:
         expect_error(response, *expected_error(client, op_id))
     for label, body in BAD_FULFILLMENT_BODIES:
         order_id, return_id = approved or (order.id, "R-NONE")
-        response = send(client, "createReturnFulfillment", body, orderId=order_id,
-                        returnId=return_id)
+        response = send(
+            client, "createReturnFulfillment", body, orderId=order_id, returnId=return_id
+        )
         assert response.status_code == expected_error(client, "createReturnFulfillment")[0], (
-            label, response.text)
+            label,
+            response.text,
+        )
         expect_error(response, *expected_error(client, "createReturnFulfillment"))
     assert client.snapshot() == before
 
@@ -158,8 +208,13 @@ def test_the_same_requests_done_right_succeed(api: Any, name: str) -> None:
     """Control for the test above: with the body fixed, the same calls are served."""
     client: Api = api(name)
     order = client.take_order()
-    response = send(client, "createReturn", {"return": {"items": [_item()]}},
-                    order.lines[0].id, orderId=order.id)
+    response = send(
+        client,
+        "createReturn",
+        {"return": {"items": [_item()]}},
+        order.lines[0].id,
+        orderId=order.id,
+    )
     if client.supports("createReturn"):
         expect_ok(response, "createReturn")
     else:
@@ -167,18 +222,33 @@ def test_the_same_requests_done_right_succeed(api: Any, name: str) -> None:
     approved = client.return_in("approved")
     if client.supports("createReturnFulfillment"):
         assert approved is not None
-        expect_ok(send(client, "createReturnFulfillment", tracking_body(), orderId=approved[0],
-                       returnId=approved[1]), "createReturnFulfillment")
+        expect_ok(
+            send(
+                client,
+                "createReturnFulfillment",
+                tracking_body(),
+                orderId=approved[0],
+                returnId=approved[1],
+            ),
+            "createReturnFulfillment",
+        )
 
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_bad_query_parameters_change_nothing(api: Any, name: str) -> None:
     client: Api = api(name)
     before = client.snapshot()
-    order_id = (client.profile.returns[0].order if client.profile.returns
-                else client.profile.orders[0].id)
-    for params in ({"limit": "0"}, {"limit": "x"}, {"page": "zzz"}, {"createdAt[from]": "now"},
-                   {"createdAt[to]": "2026-10-01"}, {"limit": "251", "page": "?"}):
+    order_id = (
+        client.profile.returns[0].order if client.profile.returns else client.profile.orders[0].id
+    )
+    for params in (
+        {"limit": "0"},
+        {"limit": "x"},
+        {"page": "zzz"},
+        {"createdAt[from]": "now"},
+        {"createdAt[to]": "2026-10-01"},
+        {"limit": "251", "page": "?"},
+    ):
         for op_id, path in (("listReturns", {}), ("listOrderReturns", {"orderId": order_id})):
             client.error(op_id, *expected_error(client, op_id), params=params, **path)
     assert client.snapshot() == before
@@ -187,10 +257,14 @@ def test_bad_query_parameters_change_nothing(api: Any, name: str) -> None:
 # --------------------------------------------------------------------------- property-based
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=10,
 )
 
@@ -198,18 +272,27 @@ JSON = st.recursive(
 def near_valid(lines: list[str]) -> st.SearchStrategy[Any]:
     """Bodies shaped like a createReturn request, with random values in every field."""
     item = st.fixed_dictionaries(
-        {"id": st.sampled_from(lines) | JSON, "quantity": st.integers(-2, 4) | JSON,
-         "reason": st.sampled_from(REASONS) | JSON},
+        {
+            "id": st.sampled_from(lines) | JSON,
+            "quantity": st.integers(-2, 4) | JSON,
+            "reason": st.sampled_from(REASONS) | JSON,
+        },
         optional={"note": st.text(max_size=5) | JSON},
     )
-    inner = st.fixed_dictionaries({"items": st.lists(item, max_size=3) | JSON},
-                                  optional={"note": JSON})
+    inner = st.fixed_dictionaries(
+        {"items": st.lists(item, max_size=3) | JSON}, optional={"note": JSON}
+    )
     return st.fixed_dictionaries({"return": inner | JSON}, optional={"extra": JSON})
 
 
-FUZZ = settings(max_examples=50, database=None, deadline=None, derandomize=True,
-                # the autouse server-error guard spans all examples on purpose
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=50,
+    database=None,
+    deadline=None,
+    derandomize=True,
+    # the autouse server-error guard spans all examples on purpose
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def check_answer(response: Any, op_id: str, allowed: set[int]) -> None:
@@ -254,8 +337,9 @@ DATE_TIME_LIKE = st.from_regex(
     r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,12})?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})?\Z"
 )
-QUERY_KEYS = st.sampled_from(["limit", "page", "status", "createdAt[from]", "createdAt[to]",
-                              "other"])
+QUERY_KEYS = st.sampled_from(
+    ["limit", "page", "status", "createdAt[from]", "createdAt[to]", "other"]
+)
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -269,9 +353,10 @@ def test_random_query_strings_never_break_the_server(module_api: Any, name: str)
     before = client.snapshot()
 
     @FUZZ
-    @given(params=st.dictionaries(QUERY_KEYS, st.text(max_size=30) | DATE_TIME_LIKE,
-                                  max_size=4),
-           target=st.sampled_from(targets))
+    @given(
+        params=st.dictionaries(QUERY_KEYS, st.text(max_size=30) | DATE_TIME_LIKE, max_size=4),
+        target=st.sampled_from(targets),
+    )
     def run(params: dict[str, str], target: tuple[str, dict[str, str]]) -> None:
         op_id, path = target
         gate = GATED.get(client.profile.support[op_id])

@@ -16,8 +16,11 @@ PROFILES = profile_names()
 ACTIONS = ("approveReturn", "rejectReturn", "cancelReturn")
 TERMINAL = ("rejected", "cancelled", "closed")
 # Contract section 6 (new return column): the status a return made through the API starts in.
-NEW_STATUS = {"full-manual": "requested", "auto-approve": "approved",
-              "no-reverse-shipments": "requested"}
+NEW_STATUS = {
+    "full-manual": "requested",
+    "auto-approve": "approved",
+    "no-reverse-shipments": "requested",
+}
 
 
 def needs(client: Api, *op_ids: str) -> None:
@@ -64,16 +67,22 @@ def test_new_return_has_the_profile_status_and_the_requested_items(api: Any, nam
     assert client.profile.behaviour.new_return_status == NEW_STATUS[name]
     order = client.take_order()
     first, second = order.lines[0], order.lines[1]
-    want = [(first.id, min(2, first.quantity), "size_too_small", "too tight"),
-            (second.id, 1, "damaged", None)]
-    items = [{"id": line, "quantity": q, "reason": reason, **({"note": note} if note else {})}
-             for line, q, reason, note in want]
+    want = [
+        (first.id, min(2, first.quantity), "size_too_small", "too tight"),
+        (second.id, 1, "damaged", None),
+    ]
+    items = [
+        {"id": line, "quantity": q, "reason": reason, **({"note": note} if note else {})}
+        for line, q, reason, note in want
+    ]
     body = {"return": {"items": items, "note": "customer called"}}
     ret = client.ok("createReturn", orderId=order.id, json=body)["return"]
     assert ret["status"] == NEW_STATUS[name]
     assert ret["orderId"] == order.id
-    got = [(x["orderItemId"], int(x["quantity"]), x["returnReason"], x.get("note"))
-           for x in ret["returnItems"]]
+    got = [
+        (x["orderItemId"], int(x["quantity"]), x["returnReason"], x.get("note"))
+        for x in ret["returnItems"]
+    ]
     assert got == want
     assert len({x["returnItemId"] for x in ret["returnItems"]}) == len(want)
     assert_reads_show(client, order.id, ret)
@@ -171,8 +180,7 @@ def test_repeating_the_last_action(api: Any, name: str) -> None:
     for op_id in ACTIONS:
         if not client.supports(op_id):
             continue
-        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else (
-            "requested",)
+        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else ("requested",)
         found = next(filter(None, map(client.return_in, starts)), None)
         if found is None:
             continue
@@ -203,29 +211,39 @@ def test_return_fulfillment_only_when_approved(api: Any, name: str) -> None:
         order_id, return_id = found
         before = client.get_return(order_id, return_id)
         listed = client.ok("listReturnFulfillments", orderId=order_id, returnId=return_id)
-        client.error("createReturnFulfillment", 409, "INVALID_STATE", orderId=order_id,
-                     returnId=return_id, json=tracking_body())
+        client.error(
+            "createReturnFulfillment",
+            409,
+            "INVALID_STATE",
+            orderId=order_id,
+            returnId=return_id,
+            json=tracking_body(),
+        )
         assert client.get_return(order_id, return_id) == before
-        assert client.ok("listReturnFulfillments", orderId=order_id,
-                         returnId=return_id) == listed
+        assert client.ok("listReturnFulfillments", orderId=order_id, returnId=return_id) == listed
     order_id, return_id = made(client, "approved")
     ret = client.get_return(order_id, return_id)
     first_item = ret["returnItems"][0]
-    body = tracking_body(number="RF-RYW-1", items=[{"returnItemId": first_item["returnItemId"],
-                                                     "quantity": 1}],
-                         documents=[{"type": "label", "url": "https://labels.example/1.pdf",
-                                     "format": "pdf"}])
-    ful = client.ok("createReturnFulfillment", orderId=order_id, returnId=return_id,
-                    json=body)["returnFulfillment"]
+    body = tracking_body(
+        number="RF-RYW-1",
+        items=[{"returnItemId": first_item["returnItemId"], "quantity": 1}],
+        documents=[{"type": "label", "url": "https://labels.example/1.pdf", "format": "pdf"}],
+    )
+    ful = client.ok("createReturnFulfillment", orderId=order_id, returnId=return_id, json=body)[
+        "returnFulfillment"
+    ]
     assert ful["tracking"]["number"] == "RF-RYW-1"
     assert ful["status"] == client.profile.behaviour.fulfillment_status
     assert [(x["returnItemId"], int(x["quantity"])) for x in ful["items"]] == [
-        (first_item["returnItemId"], 1)]
-    got = client.ok("getReturnFulfillment", orderId=order_id, returnId=return_id,
-                    id=ful["id"])["returnFulfillment"]
+        (first_item["returnItemId"], 1)
+    ]
+    got = client.ok("getReturnFulfillment", orderId=order_id, returnId=return_id, id=ful["id"])[
+        "returnFulfillment"
+    ]
     assert got == ful
-    listed = client.ok("listReturnFulfillments", orderId=order_id,
-                       returnId=return_id)["returnFulfillments"]
+    listed = client.ok("listReturnFulfillments", orderId=order_id, returnId=return_id)[
+        "returnFulfillments"
+    ]
     assert [f for f in listed if f["id"] == ful["id"]] == [ful]
     after = client.get_return(order_id, return_id)
     assert after["status"] == "approved"
@@ -258,8 +276,9 @@ def test_quantity_rule_across_returns(api: Any, name: str) -> None:
     snapshot = client.snapshot()
 
     def over(items: list[tuple[str, int]]) -> None:
-        body = {"return": {"items": [{"id": i, "quantity": q, "reason": "other"}
-                                     for i, q in items]}}
+        body = {
+            "return": {"items": [{"id": i, "quantity": q, "reason": "other"} for i, q in items]}
+        }
         client.error("createReturn", 422, "UNPROCESSABLE", orderId=order.id, json=body)
 
     over([(line.id, line.quantity + 1)])
@@ -283,8 +302,11 @@ def test_quantity_rule_across_returns(api: Any, name: str) -> None:
 def test_seeded_returns_hold_quantity_unless_rejected_or_cancelled(api: Any, name: str) -> None:
     client: Api = api(name)
     needs(client, "createReturn")
-    lines = {line.id: (order.id, line.quantity) for order in client.profile.orders
-             for line in order.lines}
+    lines = {
+        line.id: (order.id, line.quantity)
+        for order in client.profile.orders
+        for line in order.lines
+    }
     held: dict[str, int] = {}
     for seed in client.profile.returns:
         for x in seed.lines:
@@ -309,8 +331,14 @@ def test_unknown_line_item_is_422(api: Any, name: str) -> None:
     order, other = client.take_order(), client.take_order()
     before = client.snapshot()
     for line_id in ("NO-SUCH-LINE", other.lines[0].id):
-        body = {"return": {"items": [{"id": order.lines[0].id, "quantity": 1, "reason": "other"},
-                                     {"id": line_id, "quantity": 1, "reason": "other"}]}}
+        body = {
+            "return": {
+                "items": [
+                    {"id": order.lines[0].id, "quantity": 1, "reason": "other"},
+                    {"id": line_id, "quantity": 1, "reason": "other"},
+                ]
+            }
+        }
         client.error("createReturn", 422, "UNPROCESSABLE", orderId=order.id, json=body)
     assert client.snapshot() == before
 
@@ -331,8 +359,7 @@ def test_read_your_writes_after_every_write(api: Any, name: str) -> None:
     for op_id in ACTIONS:
         if not client.supports(op_id):
             continue
-        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else (
-            "requested",)
+        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else ("requested",)
         found = next(filter(None, map(client.return_in, starts)), None)
         if found is None:
             continue
@@ -341,10 +368,12 @@ def test_read_your_writes_after_every_write(api: Any, name: str) -> None:
         writes += 1
     if client.supports("createReturnFulfillment"):
         order_id, return_id = made(client, "approved")
-        ful = client.ok("createReturnFulfillment", orderId=order_id, returnId=return_id,
-                        json=tracking_body())["returnFulfillment"]
-        listed = collect(client, "listReturnFulfillments", {"limit": 1}, orderId=order_id,
-                         returnId=return_id)
+        ful = client.ok(
+            "createReturnFulfillment", orderId=order_id, returnId=return_id, json=tracking_body()
+        )["returnFulfillment"]
+        listed = collect(
+            client, "listReturnFulfillments", {"limit": 1}, orderId=order_id, returnId=return_id
+        )
         assert [f for f in listed if f["id"] == ful["id"]] == [ful]
         assert_reads_show(client, order_id, client.get_return(order_id, return_id))
         writes += 1
@@ -369,11 +398,16 @@ def test_return_is_404_under_another_order(api: Any, name: str) -> None:
         if client.supports(op_id):
             client.error(op_id, 404, "NOT_FOUND", orderId=other, id=return_id)
     if client.supports("listReturnFulfillments"):
-        client.error("listReturnFulfillments", 404, "NOT_FOUND", orderId=other,
-                     returnId=return_id)
+        client.error("listReturnFulfillments", 404, "NOT_FOUND", orderId=other, returnId=return_id)
     if client.supports("createReturnFulfillment"):
-        client.error("createReturnFulfillment", 404, "NOT_FOUND", orderId=other,
-                     returnId=return_id, json=tracking_body())
+        client.error(
+            "createReturnFulfillment",
+            404,
+            "NOT_FOUND",
+            orderId=other,
+            returnId=return_id,
+            json=tracking_body(),
+        )
     if client.supports("listOrderReturns"):
         listed = client.ok("listOrderReturns", orderId=other, params={"limit": 250})["returns"]
         assert return_id not in {r["returnOrderId"] for r in listed}
@@ -396,12 +430,15 @@ def test_fulfillment_is_404_under_another_return(api: Any, name: str) -> None:
     b = client.fulfillment()  # a return of another order, with a fulfillment of its own
     if b is not None:
         others.append((b[0], b[1]))
-        client.error("getReturnFulfillment", 404, "NOT_FOUND", orderId=order_a,
-                     returnId=return_a, id=b[2])
+        client.error(
+            "getReturnFulfillment", 404, "NOT_FOUND", orderId=order_a, returnId=return_a, id=b[2]
+        )
     assert others
     for order_id, return_id in others:
-        client.error("getReturnFulfillment", 404, "NOT_FOUND", orderId=order_id,
-                     returnId=return_id, id=ful_a)
-        listed = client.ok("listReturnFulfillments", orderId=order_id,
-                           returnId=return_id)["returnFulfillments"]
+        client.error(
+            "getReturnFulfillment", 404, "NOT_FOUND", orderId=order_id, returnId=return_id, id=ful_a
+        )
+        listed = client.ok("listReturnFulfillments", orderId=order_id, returnId=return_id)[
+            "returnFulfillments"
+        ]
         assert ful_a not in {f["id"] for f in listed}

@@ -27,22 +27,30 @@ def populate(client: Api) -> None:
     plan = ["approveReturn", "rejectReturn", "cancelReturn"]
     for return_id, op_id in zip(made, plan, strict=False):
         status = client.get_return(order.id, return_id)["status"]
-        allowed = {"approveReturn": ("requested",), "rejectReturn": ("requested",),
-                   "cancelReturn": profile.behaviour.cancel_from}[op_id]
+        allowed = {
+            "approveReturn": ("requested",),
+            "rejectReturn": ("requested",),
+            "cancelReturn": profile.behaviour.cancel_from,
+        }[op_id]
         if client.supports(op_id) and status in allowed:
             client.act(op_id, order.id, return_id)
 
 
 def fulfillment_lists(client: Api) -> list[dict[str, str]]:
     """Path parameters of returns with fulfillments; makes five on one return where it can."""
-    targets = [{"orderId": s.order, "returnId": s.id} for s in client.profile.returns
-               if s.fulfillments]
+    targets = [
+        {"orderId": s.order, "returnId": s.id} for s in client.profile.returns if s.fulfillments
+    ]
     if client.supports("createReturnFulfillment"):
         found = client.return_in("approved")
         assert found is not None
         for n in range(5):
-            client.ok("createReturnFulfillment", orderId=found[0], returnId=found[1],
-                      json=tracking_body(number=f"TRK-LIST-{n}"))
+            client.ok(
+                "createReturnFulfillment",
+                orderId=found[0],
+                returnId=found[1],
+                json=tracking_body(number=f"TRK-LIST-{n}"),
+            )
         targets.append({"orderId": found[0], "returnId": found[1]})
     return targets
 
@@ -73,8 +81,9 @@ def all_returns(client: Api) -> list[dict[str, Any]]:
     found = []
     for order in client.profile.orders:
         if client.supports("listOrderReturns"):
-            found += client.ok("listOrderReturns", orderId=order.id,
-                               params={"limit": 250})["returns"]
+            found += client.ok("listOrderReturns", orderId=order.id, params={"limit": 250})[
+                "returns"
+            ]
     return found
 
 
@@ -100,8 +109,10 @@ def test_the_lists_have_enough_data(lists: Any) -> None:
 def test_limit_and_page_walk_every_item_once(lists: Any, limit: int) -> None:
     client, targets = lists
     for op_id, params in targets:
-        everything = [ident(op_id, x) for x in
-                      client.ok(op_id, params={"limit": 250}, **params)[ENVELOPE_KEY[op_id]]]
+        everything = [
+            ident(op_id, x)
+            for x in client.ok(op_id, params={"limit": 250}, **params)[ENVELOPE_KEY[op_id]]
+        ]
         seen: list[str] = []
         query: dict[str, Any] = {"limit": limit}
         for _ in range(len(everything) + 2):
@@ -130,7 +141,8 @@ def test_status_filter_answers_only_that_status(lists: Any, status: str) -> None
         filtered = collect(client, op_id, {"status": status, "limit": 2}, **params)
         assert {r["status"] for r in filtered} <= {status}
         assert sorted(r["returnOrderId"] for r in filtered) == sorted(
-            r["returnOrderId"] for r in everything if r["status"] == status)
+            r["returnOrderId"] for r in everything if r["status"] == status
+        )
 
 
 def test_status_filter_covers_every_status_and_unknown_values(lists: Any) -> None:
@@ -169,8 +181,9 @@ def test_created_at_bounds_are_inclusive(lists: Any) -> None:
         # the same instant in another offset: the bounds are times, not strings
         shifted = moment.astimezone(timezone(timedelta(hours=2))).isoformat()
 
-        def ids(query: dict[str, str], op_id: str = op_id,
-                params: dict[str, str] = params) -> list[str]:
+        def ids(
+            query: dict[str, str], op_id: str = op_id, params: dict[str, str] = params
+        ) -> list[str]:
             found = collect(client, op_id, {"limit": 2, **query}, **params)
             return sorted(r["returnOrderId"] for r in found)
 
@@ -198,10 +211,20 @@ def test_created_at_bounds_at_the_ends_of_time(lists: Any) -> None:
             continue
         everything = sorted(r["returnOrderId"] for r in collect(client, op_id, {}, **params))
         for early in ("0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"):
-            assert sorted(r["returnOrderId"] for r in collect(
-                client, op_id, {"createdAt[from]": early}, **params)) == everything
+            assert (
+                sorted(
+                    r["returnOrderId"]
+                    for r in collect(client, op_id, {"createdAt[from]": early}, **params)
+                )
+                == everything
+            )
             assert collect(client, op_id, {"createdAt[to]": early}, **params) == []
         for late in ("9999-12-31T23:59:60Z", "9999-12-31T23:59:59-23:59"):
-            assert sorted(r["returnOrderId"] for r in collect(
-                client, op_id, {"createdAt[to]": late}, **params)) == everything
+            assert (
+                sorted(
+                    r["returnOrderId"]
+                    for r in collect(client, op_id, {"createdAt[to]": late}, **params)
+                )
+                == everything
+            )
             assert collect(client, op_id, {"createdAt[from]": late}, **params) == []

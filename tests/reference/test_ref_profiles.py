@@ -25,9 +25,18 @@ OPS = [op.id for op in operations()]
 # Contract section 6, copied as literal expectations. Columns: listReturns, listOrderReturns,
 # getReturn, createReturn, approveReturn, rejectReturn, cancelReturn, listReturnFulfillments,
 # getReturnFulfillment, createReturnFulfillment.
-COLUMNS = ("listReturns", "listOrderReturns", "getReturn", "createReturn", "approveReturn",
-           "rejectReturn", "cancelReturn", "listReturnFulfillments", "getReturnFulfillment",
-           "createReturnFulfillment")
+COLUMNS = (
+    "listReturns",
+    "listOrderReturns",
+    "getReturn",
+    "createReturn",
+    "approveReturn",
+    "rejectReturn",
+    "cancelReturn",
+    "listReturnFulfillments",
+    "getReturnFulfillment",
+    "createReturnFulfillment",
+)
 OK, NA, NS = "ok", "not_allowed", "not_supported"
 SECTION_6 = {
     "full-manual": (NS, OK, OK, OK, OK, OK, OK, OK, OK, OK),
@@ -37,8 +46,12 @@ SECTION_6 = {
     "no-reverse-shipments": (OK, OK, OK, OK, OK, OK, OK, NS, NS, NS),
     "no-returns": (NS, NS, NS, NS, NS, NS, NS, NS, NS, NS),
 }
-NEW_RETURN_STATUS = {"full-manual": "requested", "auto-approve": "approved",
-                     "no-reverse-shipments": "requested", "seller-decides": "requested"}
+NEW_RETURN_STATUS = {
+    "full-manual": "requested",
+    "auto-approve": "approved",
+    "no-reverse-shipments": "requested",
+    "seller-decides": "requested",
+}
 
 
 # --------------------------------------------------------------------------- the data files
@@ -52,8 +65,9 @@ def test_profile_names_are_the_six_of_section_6_in_order() -> None:
 def test_support_table_matches_section_6(name: str) -> None:
     profile = load_profile(name)
     assert set(profile.support) == set(OperationId)
-    assert {op: profile.support[op] for op in COLUMNS} == dict(zip(COLUMNS, SECTION_6[name],
-                                                                     strict=True))
+    assert {op: profile.support[op] for op in COLUMNS} == dict(
+        zip(COLUMNS, SECTION_6[name], strict=True)
+    )
     if name in NEW_RETURN_STATUS:
         assert profile.behaviour.new_return_status == NEW_RETURN_STATUS[name]
 
@@ -111,8 +125,9 @@ def drive(api: Api, op_id: str) -> httpx.Response:
     if op_id == "createReturn":
         order = need(api.fresh_orders()[:1], "order without returns")
         order = order[0] if order else first
-        body = {"return": {"items": [{"id": order.lines[0].id, "quantity": 1,
-                                      "reason": "damaged"}]}}
+        body = {
+            "return": {"items": [{"id": order.lines[0].id, "quantity": 1, "reason": "damaged"}]}
+        }
         return api.call(op_id, orderId=order.id, json=body)
     if op_id in ("approveReturn", "rejectReturn"):
         order_id, return_id = need(_requested(api), "requested return") or (first.id, "R-NONE")
@@ -128,7 +143,9 @@ def drive(api: Api, op_id: str) -> httpx.Response:
         return api.call(op_id, orderId=order_id, returnId=return_id, id=ful_id)
     if op_id == "createReturnFulfillment":
         order_id, return_id = need(api.return_in("approved"), "approved return") or (
-            first.id, "R-NONE")
+            first.id,
+            "R-NONE",
+        )
         return api.call(op_id, orderId=order_id, returnId=return_id, json=tracking_body())
     raise AssertionError(op_id)
 
@@ -171,8 +188,9 @@ def test_behaviour_follows_altered_data(serve_app: Any, token: str, name: str) -
     behaviour = original.behaviour
     if behaviour.new_return_status is None:
         behaviour = dataclasses.replace(behaviour, new_return_status="requested")
-    altered = dataclasses.replace(original, support={**original.support, **change},
-                                  behaviour=behaviour)
+    altered = dataclasses.replace(
+        original, support={**original.support, **change}, behaviour=behaviour
+    )
     for op_id in OPS:
         ref = serve_app(create_app(altered, token))
         client = Api(ref.base_url, ref.client, altered)

@@ -12,9 +12,20 @@ from conformance.contract import operation
 from conformance.reference import profile_names
 
 PROFILES = profile_names()
-ALL_OPS = ["listReturns", "listOrderReturns", "getReturn", "createReturn", "cancelReturn",
-           "approveReturn", "rejectReturn", "listReturnFulfillments", "getReturnFulfillment",
-           "createReturnFulfillment", "listOrders", "getOrder"]
+ALL_OPS = [
+    "listReturns",
+    "listOrderReturns",
+    "getReturn",
+    "createReturn",
+    "cancelReturn",
+    "approveReturn",
+    "rejectReturn",
+    "listReturnFulfillments",
+    "getReturnFulfillment",
+    "createReturnFulfillment",
+    "listOrders",
+    "getOrder",
+]
 LISTS = ["listReturns", "listOrderReturns", "listReturnFulfillments"]
 FILTERED_LISTS = ["listReturns", "listOrderReturns"]
 
@@ -85,8 +96,16 @@ def test_missing_or_wrong_token_is_401(module_api: Any, name: str, op_id: str) -
     params = path_params(op_id, known_ids(api))
     body = well_formed_body(op_id, api)
     token = api.client.headers["Authorization"].removeprefix("Bearer ")
-    for authorization in (None, "Bearer wrong-token", "wrong", f"Basic {token}", "Bearer",
-                          f"Bearer {token}x", f"Token {token}", token):
+    for authorization in (
+        None,
+        "Bearer wrong-token",
+        "wrong",
+        f"Basic {token}",
+        "Bearer",
+        f"Bearer {token}x",
+        f"Token {token}",
+        token,
+    ):
         response = api.call_as(authorization, op_id, json=body, **params)
         expect_error(response, 401, "UNAUTHORIZED")
     if gate_or(api, op_id) is None and operation(op_id).method == "GET":
@@ -98,11 +117,21 @@ def test_unauthorised_write_changes_nothing(api: Any) -> None:
     order = client.take_order()
     ret = client.create(order.id, [(order.lines[0].id, 1)])
     before = client.snapshot()
-    client.error_of(client.call_as(None, "approveReturn", orderId=order.id,
-                                   id=ret["returnOrderId"]), 401, "UNAUTHORIZED")
-    client.error_of(client.call_as("Bearer nope", "createReturn", orderId=order.id,
-                                   json=well_formed_body("createReturn", client)),
-                    401, "UNAUTHORIZED")
+    client.error_of(
+        client.call_as(None, "approveReturn", orderId=order.id, id=ret["returnOrderId"]),
+        401,
+        "UNAUTHORIZED",
+    )
+    client.error_of(
+        client.call_as(
+            "Bearer nope",
+            "createReturn",
+            orderId=order.id,
+            json=well_formed_body("createReturn", client),
+        ),
+        401,
+        "UNAUTHORIZED",
+    )
     assert client.snapshot() == before
 
 
@@ -114,8 +143,11 @@ def test_unauthorised_write_changes_nothing(api: Any) -> None:
 def test_wrong_method_is_405_with_allow(module_api: Any, name: str, path: str) -> None:
     api: Api = module_api(name)
     ids = known_ids(api)
-    url = (path.replace("{orderId}", ids["orderId"]).replace("{id}", ids["returnId"])
-           .replace("{fid}", ids["fulfillmentId"]))
+    url = (
+        path.replace("{orderId}", ids["orderId"])
+        .replace("{id}", ids["returnId"])
+        .replace("{fid}", ids["fulfillmentId"])
+    )
     allowed = PATH_METHODS[path]
     for method in METHODS:
         if method in allowed:
@@ -154,19 +186,33 @@ def test_unknown_body_fields_are_ignored(api: Any, name: str) -> None:
     if client.supports("createReturn"):
         order = client.take_order()
         line = order.lines[0].id
-        body = {"return": {"items": [{"id": line, "quantity": 1, "reason": "color",
-                                      "colour": "mauve", "extra": {"x": [1]}}],
-                           "unexpected": True}, "also": None}
+        body = {
+            "return": {
+                "items": [
+                    {
+                        "id": line,
+                        "quantity": 1,
+                        "reason": "color",
+                        "colour": "mauve",
+                        "extra": {"x": [1]},
+                    }
+                ],
+                "unexpected": True,
+            },
+            "also": None,
+        }
         ret = client.ok("createReturn", orderId=order.id, json=body)["return"]
-        assert [(x["orderItemId"], int(x["quantity"]), x["returnReason"])
-                for x in ret["returnItems"]] == [(line, 1, "color")]
-    for op_id, body in (("approveReturn", {"note": "ok", "priority": 9}),
-                        ("rejectReturn", {"reason": "late", "note": "n", "code": [1]}),
-                        ("cancelReturn", {"note": "n", "by": {"who": "seller"}})):
+        assert [
+            (x["orderItemId"], int(x["quantity"]), x["returnReason"]) for x in ret["returnItems"]
+        ] == [(line, 1, "color")]
+    for op_id, body in (
+        ("approveReturn", {"note": "ok", "priority": 9}),
+        ("rejectReturn", {"reason": "late", "note": "n", "code": [1]}),
+        ("cancelReturn", {"note": "n", "by": {"who": "seller"}}),
+    ):
         if not client.supports(op_id):
             continue
-        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else (
-            "requested",)
+        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else ("requested",)
         found = next(filter(None, map(client.return_in, starts)), None)
         assert found is not None, f"no return to {op_id}"
         ret = client.act(op_id, *found, json=body)
@@ -177,8 +223,9 @@ def test_unknown_body_fields_are_ignored(api: Any, name: str) -> None:
         body = tracking_body(number="TRK-UNKNOWN-FIELDS", weight="2kg")
         body["returnFulfillment"]["tracking"]["service"] = "ground"
         body["label"] = {"x": 1}
-        ful = client.ok("createReturnFulfillment", orderId=found[0], returnId=found[1],
-                        json=body)["returnFulfillment"]
+        ful = client.ok("createReturnFulfillment", orderId=found[0], returnId=found[1], json=body)[
+            "returnFulfillment"
+        ]
         assert ful["tracking"]["number"] == "TRK-UNKNOWN-FIELDS"
 
 
@@ -187,8 +234,15 @@ def test_unknown_query_parameters_are_ignored(module_api: Any, name: str) -> Non
     api: Api = module_api(name)
     ids = known_ids(api)
     extra = {"foo": "bar", "expand": "everything", "limit_": "-1", "createdAt[at]": "x"}
-    for op_id in ("listReturns", "listOrderReturns", "getReturn", "listReturnFulfillments",
-                  "getReturnFulfillment", "listOrders", "getOrder"):
+    for op_id in (
+        "listReturns",
+        "listOrderReturns",
+        "getReturn",
+        "listReturnFulfillments",
+        "getReturnFulfillment",
+        "listOrders",
+        "getOrder",
+    ):
         if gate_or(api, op_id) is not None:
             continue
         params = path_params(op_id, ids)
@@ -199,20 +253,60 @@ def test_unknown_query_parameters_are_ignored(module_api: Any, name: str) -> Non
 # --------------------------------------------------------------------------- list parameters
 
 
-BAD_LIMITS = ["0", "251", "-1", "1000", "abc", "1.5", "", " 5", "5 ", "1e2", "0x10", "+5",
-              "99999999999999999999"]
-BAD_PAGES = ["garbage", "!!!", "cGcxOi0x", "eyJvZmZzZXQiOjJ9", "pg1:1", "%%%", "\u00e9t\u00e9",
-             "cGcxOmFiYw", "cGcxOjEyMzQ1Njc4OTAxMjM0"]
-BAD_TIMES = ["yesterday", "2026-10-01", "2026-10-01 08:00:00Z", "2026-10-01T08:00:00",
-             "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-10-01T24:00:00Z",
-             "2026-10-01T08:00:00+25:00", "1696147200", "", "2026-10-01T08:00Z",
-             "2026-06-30T12:00:60Z"]
+BAD_LIMITS = [
+    "0",
+    "251",
+    "-1",
+    "1000",
+    "abc",
+    "1.5",
+    "",
+    " 5",
+    "5 ",
+    "1e2",
+    "0x10",
+    "+5",
+    "99999999999999999999",
+]
+BAD_PAGES = [
+    "garbage",
+    "!!!",
+    "cGcxOi0x",
+    "eyJvZmZzZXQiOjJ9",
+    "pg1:1",
+    "%%%",
+    "\u00e9t\u00e9",
+    "cGcxOmFiYw",
+    "cGcxOjEyMzQ1Njc4OTAxMjM0",
+]
+BAD_TIMES = [
+    "yesterday",
+    "2026-10-01",
+    "2026-10-01 08:00:00Z",
+    "2026-10-01T08:00:00",
+    "2026-13-01T00:00:00Z",
+    "2026-02-30T00:00:00Z",
+    "2026-10-01T24:00:00Z",
+    "2026-10-01T08:00:00+25:00",
+    "1696147200",
+    "",
+    "2026-10-01T08:00Z",
+    "2026-06-30T12:00:60Z",
+]
 # RFC 3339 allows all of these: lower-case t and z, any fraction, a leap second at 23:59 UTC,
 # year 0000 and offsets that move the instant past year 9999.
-GOOD_TIMES = ["2026-10-01T08:30:00Z", "2026-10-01t08:30:00z", "2026-10-01T10:30:00.5+02:00",
-              "2026-12-31T23:59:60Z", "2026-10-01T08:30:00.123456789-00:00",
-              "2026-12-31T18:59:60-05:00", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00",
-              "9999-12-31T23:59:60Z", "9999-12-31T23:59:59-23:59"]
+GOOD_TIMES = [
+    "2026-10-01T08:30:00Z",
+    "2026-10-01t08:30:00z",
+    "2026-10-01T10:30:00.5+02:00",
+    "2026-12-31T23:59:60Z",
+    "2026-10-01T08:30:00.123456789-00:00",
+    "2026-12-31T18:59:60-05:00",
+    "0000-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:60Z",
+    "9999-12-31T23:59:59-23:59",
+]
 
 
 def list_targets(api: Api, ops: list[str]) -> list[tuple[str, dict[str, str]]]:
@@ -262,9 +356,7 @@ def test_malformed_created_at_is_400_and_rfc3339_is_accepted(module_api: Any, na
 
 
 @pytest.mark.parametrize("name", PROFILES)
-def test_gated_lists_answer_the_gate_before_checking_parameters(
-    module_api: Any, name: str
-) -> None:
+def test_gated_lists_answer_the_gate_before_checking_parameters(module_api: Any, name: str) -> None:
     """A platform without the operation says so (501 / 403) whatever the parameters."""
     api: Api = module_api(name)
     ids = known_ids(api)

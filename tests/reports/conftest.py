@@ -31,7 +31,8 @@ def reference_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output directory of `conformance run` over the six reference platforms."""
     out = tmp_path_factory.mktemp("reference-run")
     seed, examples = committed_settings()
-    code = main(["run", "--output-dir", str(out), "--seed", str(seed),
-                 "--max-examples", str(examples)])
+    code = main(
+        ["run", "--output-dir", str(out), "--seed", str(seed), "--max-examples", str(examples)]
+    )
     assert code == 0
     return out

@@ -61,23 +61,37 @@ def exchange(status: int, body_size: int = 200) -> Exchange:
 def cell(op: str, verdict: Verdict, *, big: bool = False, **extra: object) -> OperationResult:
     """A cell with the verdict; non-supported cells get a finding with evidence."""
     if verdict == Verdict.supported:
-        return OperationResult(op, verdict, (), (), 3, 3, by_check=(("succeeds", 3, 3),),
-                               **extra)  # type: ignore[arg-type]
+        return OperationResult(op, verdict, (), (), 3, 3, by_check=(("succeeds", 3, 3),), **extra)  # type: ignore[arg-type]
     code = REASON_FOR[verdict]
     finding = Finding(
-        op, code, "effect", f"{op}: {reasons()[code].title} " + ("z" * 300 if big else ""),
+        op,
+        code,
+        "effect",
+        f"{op}: {reasons()[code].title} " + ("z" * 300 if big else ""),
         evidence=(exchange(200, 3000 if big else 100), exchange(200, 3000 if big else 100)),
         steps=("POST approve -> 200", "GET return -> 200"),
         seed=7,
     )
-    return OperationResult(op, verdict, (code,), (finding,), 4, 3,
-                           by_check=(("effect", 1, 0), ("succeeds", 3, 3)),
-                           rerun="conformance run --seed 7",
-                           **extra)  # type: ignore[arg-type]
+    return OperationResult(
+        op,
+        verdict,
+        (code,),
+        (finding,),
+        4,
+        3,
+        by_check=(("effect", 1, 0), ("succeeds", 3, 3)),
+        rerun="conformance run --seed 7",
+        **extra,
+    )  # type: ignore[arg-type]
 
 
-def platform(name: str, verdicts: dict[str, Verdict] | None = None, *, big: bool = False,
-             default: Verdict = Verdict.supported) -> PlatformResult:
+def platform(
+    name: str,
+    verdicts: dict[str, Verdict] | None = None,
+    *,
+    big: bool = False,
+    default: Verdict = Verdict.supported,
+) -> PlatformResult:
     verdicts = verdicts or {}
     return PlatformResult(
         name,
@@ -116,10 +130,19 @@ def chromium(page: Path, *args: str) -> str:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         proc = subprocess.run(
             [
-                binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                f"--user-data-dir={profile}", *args, page.resolve().as_uri(),
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                *args,
+                page.resolve().as_uri(),
             ],
             capture_output=True,
             text=True,

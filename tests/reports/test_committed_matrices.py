@@ -44,8 +44,10 @@ def stable(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "schemaVersion": data["schemaVersion"],
         "platform": data["platform"],
-        "run": {k: prov[k] for k in ("suiteVersion", "contractVersion", "seed", "writesAllowed",
-                                     "maxExamples")},
+        "run": {
+            k: prov[k]
+            for k in ("suiteVersion", "contractVersion", "seed", "writesAllowed", "maxExamples")
+        },
         "operations": {
             op: {
                 "status": cell["status"],
@@ -64,8 +66,10 @@ def test_committed_files_are_all_there() -> None:
     names = sorted(profile_names())
     assert sorted(p.stem for p in COMMITTED.glob("*.json")) == names, REGENERATE
     assert sorted(p.stem for p in COMMITTED.glob("*.md")) == names, REGENERATE
-    assert sorted(p.name.removesuffix(".declared.toml")
-                  for p in COMMITTED.glob("*.declared.toml")) == names
+    assert (
+        sorted(p.name.removesuffix(".declared.toml") for p in COMMITTED.glob("*.declared.toml"))
+        == names
+    )
     assert (COMMITTED / "index.html").is_file(), REGENERATE
 
 
@@ -73,8 +77,9 @@ def test_committed_files_are_all_there() -> None:
 def test_committed_matrix_matches_a_fresh_run(reference_run: Path, name: str) -> None:
     committed = stable(_load(COMMITTED, name))
     fresh = stable(_load(reference_run / "capability_matrices", name))
-    assert committed == fresh, f"capability_matrices/{name}.json drifted from a fresh run: " \
-        + REGENERATE
+    assert committed == fresh, (
+        f"capability_matrices/{name}.json drifted from a fresh run: " + REGENERATE
+    )
 
 
 @pytest.mark.parametrize("name", profile_names())
@@ -92,8 +97,11 @@ def test_committed_page_renders_the_committed_matrices() -> None:
 
 @pytest.mark.parametrize("name", profile_names())
 def test_committed_manifests_are_the_packaged_ones(name: str) -> None:
-    packaged = resources.files("conformance.reference").joinpath(
-        "declared", f"{name}.declared.toml").read_text(encoding="utf-8")
+    packaged = (
+        resources.files("conformance.reference")
+        .joinpath("declared", f"{name}.declared.toml")
+        .read_text(encoding="utf-8")
+    )
     assert (COMMITTED / f"{name}.declared.toml").read_text(encoding="utf-8") == packaged, (
         "copy conformance/reference/declared/*.declared.toml to capability_matrices/"
     )

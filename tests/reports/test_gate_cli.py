@@ -50,8 +50,9 @@ def test_overclaim_and_underclaim_are_detected(
         'listReturns = { status = "supported", note = "we think we list" }\n'
         'createReturn = { status = "unsupported", note = "we think we cannot" }\n'
     )
-    code, out, _ = cli(["run", *QUICK, "--output-dir", str(tmp_path), "--declared",
-                        str(manifest)], capsys)
+    code, out, _ = cli(
+        ["run", *QUICK, "--output-dir", str(tmp_path), "--declared", str(manifest)], capsys
+    )
     assert code == 1
     assert "full-manual listReturns: unsupported (overclaim)" in out
     cells = matrix(tmp_path)["operations"]
@@ -69,11 +70,15 @@ def test_underclaim_alone_passes_in_matrix(
     clean_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     manifest = tmp_path / "m.toml"
-    manifest.write_text('platform = "full-manual"\n[operations]\n'
-                        'createReturn = { status = "unsupported", note = "modest" }\n')
+    manifest.write_text(
+        'platform = "full-manual"\n[operations]\n'
+        'createReturn = { status = "unsupported", note = "modest" }\n'
+    )
     page = tmp_path / "page.html"
-    code, out, _ = cli(["matrix", str(clean_run / MATRIX_DIR), "--declared", str(manifest),
-                        "--output", str(page)], capsys)
+    code, out, _ = cli(
+        ["matrix", str(clean_run / MATRIX_DIR), "--declared", str(manifest), "--output", str(page)],
+        capsys,
+    )
     assert code == 0, out
     assert "underclaim" in page.read_text()
 
@@ -87,8 +92,9 @@ def test_regression_against_a_baseline_exits_1(
     base_file = tmp_path / "baseline.json"
     base_file.write_text(json.dumps(baseline))
 
-    code, out, _ = cli(["run", *QUICK, "--output-dir", str(tmp_path / "out"),
-                        "--baseline", str(base_file)], capsys)
+    code, out, _ = cli(
+        ["run", *QUICK, "--output-dir", str(tmp_path / "out"), "--baseline", str(base_file)], capsys
+    )
     assert code == 1
     assert "listReturns: unsupported (regression)" in out
     cell = matrix(tmp_path / "out")["operations"]["listReturns"]
@@ -96,22 +102,41 @@ def test_regression_against_a_baseline_exits_1(
     assert matrix(tmp_path / "out")["operations"]["getReturn"]["baseline"]["change"] == "unchanged"
 
     # the same decision from the matrix command, and none against an honest baseline
-    code, _, _ = cli(["matrix", str(clean_run / MATRIX_DIR), "--baseline", str(base_file),
-                      "--output", str(tmp_path / "m.html")], capsys)
+    code, _, _ = cli(
+        [
+            "matrix",
+            str(clean_run / MATRIX_DIR),
+            "--baseline",
+            str(base_file),
+            "--output",
+            str(tmp_path / "m.html"),
+        ],
+        capsys,
+    )
     assert code == 1
-    code, _, _ = cli(["matrix", str(clean_run / MATRIX_DIR), "--baseline",
-                      str(clean_run / MATRIX_DIR), "--output", str(tmp_path / "m.html")], capsys)
+    code, _, _ = cli(
+        [
+            "matrix",
+            str(clean_run / MATRIX_DIR),
+            "--baseline",
+            str(clean_run / MATRIX_DIR),
+            "--output",
+            str(tmp_path / "m.html"),
+        ],
+        capsys,
+    )
     assert code == 0
 
 
-def test_stale_expected_failure_exits_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_stale_expected_failure_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     expected = tmp_path / "expected.toml"
-    expected.write_text('[[expected]]\nplatform = "full-manual"\noperation = "approveReturn"\n'
-                        'reason = "SHOP-12: approve is applied asynchronously"\n')
-    code, out, _ = cli(["run", *QUICK, "--output-dir", str(tmp_path), "--expected-failures",
-                        str(expected)], capsys)
+    expected.write_text(
+        '[[expected]]\nplatform = "full-manual"\noperation = "approveReturn"\n'
+        'reason = "SHOP-12: approve is applied asynchronously"\n'
+    )
+    code, out, _ = cli(
+        ["run", *QUICK, "--output-dir", str(tmp_path), "--expected-failures", str(expected)], capsys
+    )
     assert code == 1
     assert "approveReturn: supported (stale_expectation)" in out
     junit = (tmp_path / "reports" / "full-manual" / "junit.xml").read_text()
@@ -124,20 +149,36 @@ def test_expected_failure_that_holds_passes(
     """A known failure, listed with its reason and code, does not fail the gate; the manifest
     here leaves approveReturn undeclared so that no overclaim is involved."""
     expected = tmp_path / "expected.toml"
-    expected.write_text('[[expected]]\nplatform = "full-manual"\noperation = "approveReturn"\n'
-                        'reason = "SHOP-12: approve is applied asynchronously"\n'
-                        'codes = ["effect_missing"]\n')
+    expected.write_text(
+        '[[expected]]\nplatform = "full-manual"\noperation = "approveReturn"\n'
+        'reason = "SHOP-12: approve is applied asynchronously"\n'
+        'codes = ["effect_missing"]\n'
+    )
     manifest = tmp_path / "m.toml"
     manifest.write_text('[operations]\ngetReturn = { status = "supported" }\n')
-    code, out, err = cli(["run", *QUICK, "--defect", "approve_no_effect", "--output-dir",
-                          str(tmp_path), "--expected-failures", str(expected), "--declared",
-                          str(manifest)], capsys)
+    code, out, err = cli(
+        [
+            "run",
+            *QUICK,
+            "--defect",
+            "approve_no_effect",
+            "--output-dir",
+            str(tmp_path),
+            "--expected-failures",
+            str(expected),
+            "--declared",
+            str(manifest),
+        ],
+        capsys,
+    )
     assert code == 0, out + err
     assert "gate passed (1 expected failures)" in out
     cell = matrix(tmp_path)["operations"]["approveReturn"]
     assert cell["status"] == "failing"
-    assert cell["expected"] == {"reason": "SHOP-12: approve is applied asynchronously",
-                                "codes": ["effect_missing"]}
+    assert cell["expected"] == {
+        "reason": "SHOP-12: approve is applied asynchronously",
+        "codes": ["effect_missing"],
+    }
     assert 'type="xfail"' in (tmp_path / "reports" / "full-manual" / "junit.xml").read_text()
 
 
@@ -177,12 +218,26 @@ def throttled_target() -> Iterator[str]:
 
 
 def test_zero_evidence_exits_2_from_run(
-    throttled_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    throttled_target: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CONFORMANCE_TOKEN", "token-for-the-throttled-target")
-    code, _, err = cli(["run", "--base-url", throttled_target, "--platform", "throttled",
-                        "--max-examples", "0", "--output-dir", str(tmp_path)], capsys)
+    code, _, err = cli(
+        [
+            "run",
+            "--base-url",
+            throttled_target,
+            "--platform",
+            "throttled",
+            "--max-examples",
+            "0",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     assert code == 2
     assert "nothing could be decided for throttled" in err
     cells = matrix(tmp_path, "throttled")["operations"].values()

@@ -18,8 +18,12 @@ from conformance.verdicts import Verdict
 
 # the six verdicts, one letter each, for the tables below
 S, P, U, F, I, T = (  # noqa: E741
-    Verdict.supported, Verdict.partial, Verdict.unsupported, Verdict.failing,
-    Verdict.inconclusive, Verdict.untested,
+    Verdict.supported,
+    Verdict.partial,
+    Verdict.unsupported,
+    Verdict.failing,
+    Verdict.inconclusive,
+    Verdict.untested,
 )
 OVER, UNDER = Drift.overclaim, Drift.underclaim
 
@@ -27,12 +31,21 @@ OVER, UNDER = Drift.overclaim, Drift.underclaim
 @pytest.mark.parametrize(
     ("claim", "observed", "expected"),
     [
-        (Claim.supported, S, None), (Claim.supported, P, OVER), (Claim.supported, U, OVER),
-        (Claim.supported, F, OVER), (Claim.supported, I, None), (Claim.supported, T, None),
-        (Claim.partial, S, UNDER), (Claim.partial, P, None), (Claim.partial, U, OVER),
-        (Claim.partial, F, OVER), (Claim.partial, I, None),
-        (Claim.unsupported, S, UNDER), (Claim.unsupported, P, UNDER),
-        (Claim.unsupported, U, None), (Claim.unsupported, F, None),
+        (Claim.supported, S, None),
+        (Claim.supported, P, OVER),
+        (Claim.supported, U, OVER),
+        (Claim.supported, F, OVER),
+        (Claim.supported, I, None),
+        (Claim.supported, T, None),
+        (Claim.partial, S, UNDER),
+        (Claim.partial, P, None),
+        (Claim.partial, U, OVER),
+        (Claim.partial, F, OVER),
+        (Claim.partial, I, None),
+        (Claim.unsupported, S, UNDER),
+        (Claim.unsupported, P, UNDER),
+        (Claim.unsupported, U, None),
+        (Claim.unsupported, F, None),
         (Claim.unsupported, T, None),
     ],
 )
@@ -43,10 +56,18 @@ def test_drift_table(claim: Claim, observed: Verdict, expected: Drift | None) ->
 @pytest.mark.parametrize(
     ("before", "now", "expected"),
     [
-        (None, S, Change.new), (S, S, Change.unchanged), (S, P, Change.regressed),
-        (P, U, Change.regressed), (U, F, Change.regressed), (S, F, Change.regressed),
-        (F, U, Change.fixed), (U, S, Change.fixed), (F, S, Change.fixed),
-        (S, I, Change.unverified), (T, S, Change.unverified), (I, F, Change.unverified),
+        (None, S, Change.new),
+        (S, S, Change.unchanged),
+        (S, P, Change.regressed),
+        (P, U, Change.regressed),
+        (U, F, Change.regressed),
+        (S, F, Change.regressed),
+        (F, U, Change.fixed),
+        (U, S, Change.fixed),
+        (F, S, Change.fixed),
+        (S, I, Change.unverified),
+        (T, S, Change.unverified),
+        (I, F, Change.unverified),
     ],
 )
 def test_baseline_order(before: Verdict | None, now: Verdict, expected: Change) -> None:
@@ -107,8 +128,9 @@ def test_platform_missing_from_the_baseline_is_new() -> None:
     assert gate.decide(RunResult((shop,))).outcome == Outcome.passed
 
 
-def _expect(verdicts: dict[str, Verdict], entry: Expectation, fail_on: str = "failing"
-            ) -> gate.Decision:
+def _expect(
+    verdicts: dict[str, Verdict], entry: Expectation, fail_on: str = "failing"
+) -> gate.Decision:
     run = run_of(platform("shop", verdicts))
     entries = {("shop", "approveReturn"): entry}
     inputs = GateInputs(expectations=gate.Expectations("x.toml", entries))
@@ -169,8 +191,18 @@ def test_zero_evidence_is_undecided_never_passed() -> None:
 
 def test_cases_agree_with_the_decision() -> None:
     """A class has a failed (or error) case exactly when its cell fails the gate."""
-    run = run_of(platform("shop", {"listReturns": U, "getReturn": F, "createReturn": P,
-                                   "cancelReturn": I, "approveReturn": T}))
+    run = run_of(
+        platform(
+            "shop",
+            {
+                "listReturns": U,
+                "getReturn": F,
+                "createReturn": P,
+                "cancelReturn": I,
+                "approveReturn": T,
+            },
+        )
+    )
     claims = {op.operation: Declared(Claim.supported) for op in run.platforms[0].operations}
     run = gate.annotate_run(run, GateInputs(manifests={"shop": _manifest(claims)}))
     decision = gate.decide(run)
@@ -191,8 +223,10 @@ def test_manifest_rules(tmp_path: Path) -> None:
         path.write_text(text)
         return gate.read_manifest(path)
 
-    ok = load('platform = "shop"\n[operations]\nlistReturns = { status = "unsupported", '
-              'note = "no global list" }\ngetReturn = { status = "supported" }\n')
+    ok = load(
+        'platform = "shop"\n[operations]\nlistReturns = { status = "unsupported", '
+        'note = "no global list" }\ngetReturn = { status = "supported" }\n'
+    )
     assert ok.claims["listReturns"] == Declared(Claim.unsupported, "no global list")
     for bad, says in [
         ('[operations]\nlistReturns = { status = "unsupported" }', "needs a note"),
@@ -210,8 +244,9 @@ def test_manifest_lookup_order(tmp_path: Path) -> None:
     local = tmp_path / "capability_matrices" / "mine.declared.toml"
     local.write_text('[operations]\ngetReturn = { status = "supported" }\n')
     explicit = tmp_path / "x.toml"
-    explicit.write_text('platform = "ref"\n[operations]\ngetReturn = { status = "partial", '
-                        'note = "labels only" }\n')
+    explicit.write_text(
+        'platform = "ref"\n[operations]\ngetReturn = { status = "partial", note = "labels only" }\n'
+    )
     found = gate.find_manifests(
         [("mine", None), ("ref", "full-manual"), ("plain", None), ("shopify", "full-manual")],
         [explicit],
@@ -230,8 +265,10 @@ def test_expectations_need_a_reason(tmp_path: Path) -> None:
     path.write_text('[[expected]]\nplatform = "shop"\noperation = "approveReturn"\n')
     with pytest.raises(UsageError, match="has no reason"):
         gate.read_expectations(path)
-    path.write_text('[[expected]]\nplatform = "shop"\noperation = "approveReturn"\n'
-                    'reason = "BUG-1"\ncodes = ["no_such_code"]\n')
+    path.write_text(
+        '[[expected]]\nplatform = "shop"\noperation = "approveReturn"\n'
+        'reason = "BUG-1"\ncodes = ["no_such_code"]\n'
+    )
     with pytest.raises(UsageError, match="reason codes"):
         gate.read_expectations(path)
 

@@ -76,12 +76,16 @@ def probe(page: Path, tmp_path: Path, height: int = 4000) -> dict[str, Any]:
     """Lay the page out in Chromium (tall window: everything in view) and measure it."""
     copy = tmp_path / f"probe-{page.name}"
     copy.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
-    dom = chromium(copy, f"--window-size={WIDTH},{height}", "--virtual-time-budget=2000",
-                   "--dump-dom")
+    dom = chromium(
+        copy, f"--window-size={WIDTH},{height}", "--virtual-time-budget=2000", "--dump-dom"
+    )
     found = re.search(r'<pre id="probe-result">(.*?)</pre>', dom, re.S)
     assert found, "the probe did not run: " + dom[-500:]
     result: dict[str, Any] = json.loads(
-        found.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+        found.group(1)
+        .replace("&quot;", '"')
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
         .replace("&amp;", "&")
     )
     return result
@@ -98,8 +102,7 @@ def assert_visible(box: dict[str, Any], what: str) -> None:
 @pytest.fixture(scope="module")
 def reference_page(reference_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     page = tmp_path_factory.mktemp("page") / "index.html"
-    assert main(["matrix", str(reference_run / "capability_matrices"), "--output",
-                 str(page)]) == 0
+    assert main(["matrix", str(reference_run / "capability_matrices"), "--output", str(page)]) == 0
     return page
 
 
@@ -132,14 +135,32 @@ def test_reference_matrix_renders_every_cell_and_the_legend(
 
 def test_drift_and_baseline_marks_show(tmp_path: Path) -> None:
     ops = [op.id for op in operations()]
-    shop = platform("shop", {ops[0]: Verdict.unsupported, ops[1]: Verdict.failing,
-                             ops[2]: Verdict.partial, ops[3]: Verdict.inconclusive,
-                             ops[4]: Verdict.untested})
-    run = gate.annotate_run(run_of(shop, platform("other")), GateInputs(
-        manifests={"shop": gate.Manifest("shop", "m", {
-            ops[0]: Declared(Claim.supported), ops[5]: Declared(Claim.unsupported, "modest")})},
-        baseline=gate.Baseline("base", {"shop": platform("shop")}),
-    ))
+    shop = platform(
+        "shop",
+        {
+            ops[0]: Verdict.unsupported,
+            ops[1]: Verdict.failing,
+            ops[2]: Verdict.partial,
+            ops[3]: Verdict.inconclusive,
+            ops[4]: Verdict.untested,
+        },
+    )
+    run = gate.annotate_run(
+        run_of(shop, platform("other")),
+        GateInputs(
+            manifests={
+                "shop": gate.Manifest(
+                    "shop",
+                    "m",
+                    {
+                        ops[0]: Declared(Claim.supported),
+                        ops[5]: Declared(Claim.unsupported, "modest"),
+                    },
+                )
+            },
+            baseline=gate.Baseline("base", {"shop": platform("shop")}),
+        ),
+    )
     page = tmp_path / "marks.html"
     page.write_text(render_matrix_page(run, gate.decide(run)))
     seen = probe(page, tmp_path)

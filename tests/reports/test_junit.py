@@ -80,8 +80,9 @@ def test_several_platforms_never_share_a_file(reference_run: Path) -> None:
 
 
 def test_failure_carries_reason_evidence_and_curl() -> None:
-    run = run_of(platform("shop", {"approveReturn": Verdict.failing,
-                                   "listReturns": Verdict.inconclusive}))
+    run = run_of(
+        platform("shop", {"approveReturn": Verdict.failing, "listReturns": Verdict.inconclusive})
+    )
     decision = gate.decide(run, {Verdict.failing, Verdict.inconclusive})
     root = ET.fromstring(render_platform(run.platforms[0], decision))
     failure = root.find(".//testcase[@classname='returns.approveReturn'][@name='effect']/failure")
@@ -99,7 +100,9 @@ def test_control_characters_in_evidence_stay_valid_xml() -> None:
     finding = dataclasses.replace(cell.findings[0], message="bad \x00\x1b byte")
     shop = dataclasses.replace(
         run.platforms[0],
-        operations=tuple(dataclasses.replace(c, findings=(finding,)) if c is cell else c
-                         for c in run.platforms[0].operations),
+        operations=tuple(
+            dataclasses.replace(c, findings=(finding,)) if c is cell else c
+            for c in run.platforms[0].operations
+        ),
     )
     ET.fromstring(render_platform(shop, gate.decide(run_of(shop))))

@@ -30,9 +30,27 @@ def pytest_suite(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]
     env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
     env.pop("CONFORMANCE_TOKEN", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", *_plugin_args(), "--pyargs", "conformance.suite",
-         "-p", "no:cacheprovider", "-q", "-rfs", "--conformance-max-examples", "0", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=240, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *_plugin_args(),
+            "--pyargs",
+            "conformance.suite",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rfs",
+            "--conformance-max-examples",
+            "0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=240,
+        check=False,
     )
 
 
@@ -46,8 +64,13 @@ def _outcomes(junit: Path) -> dict[str, str]:
 
 def test_embedded_platform_items_match_the_cli_junit(tmp_path: Path) -> None:
     proc = pytest_suite(
-        ["--conformance-platform", "full-manual", "--conformance-output-dir", str(tmp_path),
-         f"--junitxml={tmp_path / 'pytest.xml'}"],
+        [
+            "--conformance-platform",
+            "full-manual",
+            "--conformance-output-dir",
+            str(tmp_path),
+            f"--junitxml={tmp_path / 'pytest.xml'}",
+        ],
         tmp_path,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -67,8 +90,15 @@ def test_embedded_platform_items_match_the_cli_junit(tmp_path: Path) -> None:
 def test_failing_connector_fails_the_item_with_evidence(tmp_path: Path) -> None:
     with ReferenceServer("full-manual", TOKEN, frozenset({"approve_no_effect"})) as server:
         proc = pytest_suite(
-            ["--conformance-base-url", server.base_url, "--conformance-token", TOKEN,
-             "--conformance-platform", "shop", "--conformance-allow-writes"],
+            [
+                "--conformance-base-url",
+                server.base_url,
+                "--conformance-token",
+                TOKEN,
+                "--conformance-platform",
+                "shop",
+                "--conformance-allow-writes",
+            ],
             tmp_path,
         )
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -19,8 +19,11 @@ def _fifty() -> tuple[gate.Decision, object]:
     ops = [op.id for op in operations()]
     verdicts = list(Verdict)
     platforms = [
-        platform(f"connector-{i:02d}", {op: verdicts[(i + j) % len(verdicts)]
-                                        for j, op in enumerate(ops)}, big=True)
+        platform(
+            f"connector-{i:02d}",
+            {op: verdicts[(i + j) % len(verdicts)] for j, op in enumerate(ops)},
+            big=True,
+        )
         for i in range(50)
     ]
     run = run_of(*platforms)
@@ -44,18 +47,23 @@ def test_fifty_platforms_stay_under_64_kb_and_say_what_was_trimmed() -> None:
 
 
 def test_a_small_run_is_complete_and_ordered() -> None:
-    run = run_of(platform("shop", {"approveReturn": Verdict.failing,
-                                   "listReturns": Verdict.unsupported}))
+    run = run_of(
+        platform("shop", {"approveReturn": Verdict.failing, "listReturns": Verdict.unsupported})
+    )
     claims = {"listReturns": Declared(Claim.supported)}
-    run = gate.annotate_run(run, GateInputs(
-        manifests={"shop": gate.Manifest("shop", "m", claims)},
-        baseline=gate.Baseline("base", {"shop": platform("shop")}),
-    ))
+    run = gate.annotate_run(
+        run,
+        GateInputs(
+            manifests={"shop": gate.Manifest("shop", "m", claims)},
+            baseline=gate.Baseline("base", {"shop": platform("shop")}),
+        ),
+    )
     text = render_summary(run, gate.decide(run))
     first = text.splitlines()[0]
     assert first.startswith("## ❌") and "gate failed" in first
-    order = [text.index(s) for s in ("Changes since the baseline", "Drift", "### Matrix",
-                                     "<details>")]
+    order = [
+        text.index(s) for s in ("Changes since the baseline", "Drift", "### Matrix", "<details>")
+    ]
     assert order == sorted(order)
     assert "Trimmed" not in text
     assert "curl -sS" in text  # the folded details reproduce the finding

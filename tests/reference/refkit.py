@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from conformance.contract import operation
-from conformance.reference import Profile
+from conformance.reference import Profile, load_profile, profile_names
 from conformance.schemas import violations
 
 # Contract section 2: the success envelope key of every operation (and of the order reads).
@@ -268,3 +268,18 @@ def collect(api: Api, op_id: str, params: dict[str, Any], **path: str) -> list[d
             return items
         query = {**params, "page": token}
     raise AssertionError(f"{op_id}: page.next never became null")
+
+
+def profiles_where(*every: str, some: tuple[str, ...] = ()) -> list[str]:
+    """The reference profiles that support every operation in `every` and at least one in
+    `some`, read from the profile files: a test is parametrized over the profiles it applies to,
+    instead of being skipped on the others."""
+    found = []
+    for name in profile_names():
+        table = load_profile(name).support
+        if all(table[op] == "ok" for op in every) and (
+            not some or any(table[op] == "ok" for op in some)
+        ):
+            found.append(name)
+    assert found, f"no reference profile supports {every} and one of {some}: fix the test"
+    return found

@@ -14,7 +14,6 @@ import importlib.util
 import ssl
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -22,13 +21,12 @@ from typing import Any, NamedTuple
 
 import httpx
 import pytest
-import uvicorn
 
 if importlib.util.find_spec("conformance") is None:  # a source checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conformance.reference import ReferenceServer
-from conformance.reference.server import free_port
+from conformance.reference.server import AppServer
 
 TOKEN = "conformance-test-token"
 _stopping: list[threading.Thread] = []
@@ -47,43 +45,13 @@ class Reference(NamedTuple):
     client: httpx.Client
 
 
-class _AppServer:
-    """Any ASGI app under uvicorn in a daemon thread, like `ReferenceServer` does it."""
-
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name="test-app")
-
-    def start(self) -> _AppServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "app did not start"
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-
 class _Servers:
     """Starts servers on demand and stops all of them at `close()`."""
 
     def __init__(self) -> None:
-        self._running: list[tuple[ReferenceServer | _AppServer, httpx.Client]] = []
+        self._running: list[tuple[AppServer, httpx.Client]] = []
 
-    def _client(self, server: ReferenceServer | _AppServer) -> Reference:
+    def _client(self, server: AppServer) -> Reference:
         client = httpx.Client(
             base_url=server.base_url,
             headers={"Authorization": f"Bearer {TOKEN}"},
@@ -97,7 +65,7 @@ class _Servers:
         return self._client(ReferenceServer(platform, TOKEN, frozenset(defects)).start())
 
     def app(self, app: Any) -> Reference:
-        return self._client(_AppServer(app).start())
+        return self._client(AppServer(app, name="test-app", log_level="warning").start())
 
     def close(self) -> None:
         for server, client in reversed(self._running):

@@ -13,7 +13,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -44,7 +44,66 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class ReferenceServer:
+class AppServer:
+    """Any ASGI app under uvicorn on loopback, in a daemon thread; a context manager.
+
+    The suite's embedded run and the tests serve apps this way: no subprocess, a free port, and
+    a start that waits until the socket listens.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        name: str = "app",
+        log_level: str = "error",
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name=name)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise UsageError(f"the server could not listen on {self.base_url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ReferenceServer(AppServer):
     """One profile on `http://127.0.0.1:<free port>`, started and stopped as a context manager."""
 
     def __init__(
@@ -57,46 +116,5 @@ class ReferenceServer:
     ) -> None:
         check_defects(defects)
         self.profile = load_profile(platform) if isinstance(platform, str) else platform
-        self.app = create_app(self.profile, token, defects)
-        self.host = host
-        self.port = port or free_port(host)
-        config = uvicorn.Config(
-            self.app,
-            host=host,
-            port=self.port,
-            log_level="error",
-            access_log=False,
-            lifespan="off",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, daemon=True, name=f"reference-{self.profile.name}"
-        )
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> ReferenceServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise UsageError(f"the reference server could not listen on {self.base_url}")
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> ReferenceServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        app = create_app(self.profile, token, defects)
+        super().__init__(app, host, port, name=f"reference-{self.profile.name}")

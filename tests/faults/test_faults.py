@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -15,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from conformance.cli import main
 from conformance.reference import create_app, load_profile
-from conformance.reference.server import free_port
+from conformance.reference.server import AppServer
 
 TOKEN = "fault-token-0123456789abcdef"
 Scope = dict[str, Any]
@@ -161,32 +159,9 @@ async def _echo_token(inj: FaultInjector, scope: Scope, receive: Receive, send: 
     )
 
 
-class Served:
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="critical",
-            access_log=False,
-            lifespan="off",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+def serving(app: Any) -> AppServer:
+    """The app on loopback; uvicorn's own error lines about broken connections stay quiet."""
+    return AppServer(app, name="fault-injector", log_level="critical")
 
 
 @dataclass
@@ -208,7 +183,7 @@ def faulty(
         injector = FaultInjector(create_app(load_profile(platform), TOKEN), faults)
         monkeypatch.setenv("CONFORMANCE_TOKEN", TOKEN)
         out_dir = tmp_path / "out"
-        with Served(injector) as served:
+        with serving(injector) as served:
             started = time.monotonic()
             code = main(
                 [
@@ -393,7 +368,7 @@ async def _redirect(inj: FaultInjector, scope: Scope, receive: Receive, send: Se
 def test_redirects_are_not_followed_to_another_host(faulty: Callable[..., Outcome]) -> None:
     """A redirect to another port must not carry the token there: it is not followed at all."""
     elsewhere = FaultInjector(create_app(load_profile("full-manual"), TOKEN), [])
-    with Served(elsewhere) as other:
+    with serving(elsewhere) as other:
         FaultInjector.redirect_to = f"{other.base_url}/api/v2/orders/SHOP-1001/returns"
         outcome = faulty([Fault("GET", "/SHOP-1001/returns", "redirect")], "--allow-writes")
     assert sum(elsewhere.methods.values()) == 0, elsewhere.methods
@@ -407,7 +382,7 @@ def test_the_suite_cancels_the_returns_it_created(
     import httpx
 
     monkeypatch.setenv("CONFORMANCE_TOKEN", TOKEN)
-    with Served(create_app(load_profile("full-manual"), TOKEN)) as served:
+    with serving(create_app(load_profile("full-manual"), TOKEN)) as served:
         code = main(
             [
                 "run",

@@ -161,6 +161,13 @@ class Api:
     def act(self, op_id: str, order_id: str, return_id: str, **kwargs: Any) -> dict[str, Any]:
         return self.ok(op_id, orderId=order_id, id=return_id, **kwargs)["return"]
 
+    def actionable(self, op_id: str) -> tuple[str, str] | None:
+        """(orderId, returnId) of a return the action `op_id` may act on: requested, or for
+        cancelReturn any status of the profile's `cancel_from`; None when there is none."""
+        behaviour = self.profile.behaviour
+        starts = behaviour.cancel_from if op_id == "cancelReturn" else ("requested",)
+        return next(filter(None, map(self.return_in, starts)), None)
+
     def return_in(self, status: str) -> tuple[str, str] | None:
         """(orderId, returnId) of a return in `status` that no earlier call handed out: a seeded
         one, else one made through the API where the profile allows; None when there is none."""

@@ -164,8 +164,7 @@ def test_repeating_the_last_action(api: Any, name: str) -> None:
     for op_id in ACTIONS:
         if not client.supports(op_id):
             continue
-        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else ("requested",)
-        found = next(filter(None, map(client.return_in, starts)), None)
+        found = client.actionable(op_id)
         if found is None:
             continue
         order_id, return_id = found
@@ -339,8 +338,7 @@ def test_read_your_writes_after_every_write(api: Any, name: str) -> None:
     for op_id in ACTIONS:
         if not client.supports(op_id):
             continue
-        starts = client.profile.behaviour.cancel_from if op_id == "cancelReturn" else ("requested",)
-        found = next(filter(None, map(client.return_in, starts)), None)
+        found = client.actionable(op_id)
         if found is None:
             continue
         ret = client.act(op_id, *found)

@@ -813,8 +813,6 @@ def record_suite(
             platform=profile,
             token=token,
             allow_writes=True,
-            act_on_existing=False,
-            order_ids=[],
             output_dir=str(work / f"{tag}-out"),
             seed=SEED,
             config_file=str(cfg),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,15 +150,15 @@ def _shard(platforms: list[PlatformConfig], shard: str | None) -> list[PlatformC
 
 def build(
     *,
-    base_url: str | None,
-    platform: str | None,
-    token: str | None,
-    allow_writes: bool,
-    act_on_existing: bool,
-    order_ids: list[str],
-    output_dir: str | None,
-    seed: int | None,
-    config_file: str | None,
+    base_url: str | None = None,
+    platform: str | None = None,
+    token: str | None = None,
+    allow_writes: bool = False,
+    act_on_existing: bool = False,
+    order_ids: Sequence[str] = (),
+    output_dir: str | None = None,
+    seed: int | None = None,
+    config_file: str | None = None,
     timeout: float | None = None,
     max_examples: int | None = None,
     max_requests: int | None = None,
@@ -166,7 +167,10 @@ def build(
     defects: frozenset[str] = frozenset(),
     command: str = "conformance run",
 ) -> RunConfig:
-    """Flags + environment + file → RunConfig; every problem is a UsageError with a hint."""
+    """Flags + environment + file → RunConfig; every problem is a UsageError with a hint.
+
+    Every argument defaults to what `conformance run` does without that flag.
+    """
     file: dict[str, Any] = (
         read_toml(Path(config_file), "config file", "check the --config path")
         if config_file

@@ -247,15 +247,8 @@ def run_reference(
 
     return run(
         build(
-            base_url=None,
             platform=platform,
-            token=None,
-            allow_writes=False,
-            act_on_existing=False,
-            order_ids=[],
-            output_dir=None,
             seed=seed,
-            config_file=None,
             defects=defects,
             max_examples=max_examples,
             connections=connections,

@@ -143,15 +143,9 @@ def _run_watched(
 
     monkeypatch.setattr(engine, "Target", WatchedTarget)
     config = build(
-        base_url=None,
         platform="full-manual",
-        token=None,
-        allow_writes=False,
-        act_on_existing=False,
-        order_ids=[],
         output_dir=str(tmp_path),
         seed=5,
-        config_file=None,
         max_examples=0,
         connections=connections,
         defects=defects,

@@ -49,10 +49,7 @@ def against(
             token=token,
             allow_writes=True,
             act_on_existing=True,
-            order_ids=[],
-            output_dir=None,
             seed=seed,
-            config_file=None,
             max_examples=max_examples,
         )
         cfg = dataclasses.replace(cfg, consistency_window=0.0)
@@ -178,12 +175,8 @@ def test_read_only_run_marks_writes_untested(tmp_path: Path) -> None:
             base_url=server.base_url,
             platform="ro",
             token="ro-token",
-            allow_writes=False,
-            act_on_existing=False,
-            order_ids=[],
             output_dir=str(tmp_path),
             seed=2,
-            config_file=None,
         )
         result = engine.run(cfg).platforms[0]
     assert_valid_matrix(result)
@@ -203,15 +196,7 @@ def test_read_only_run_marks_writes_untested(tmp_path: Path) -> None:
 def test_shards_split_the_platforms_without_overlap() -> None:
     def names(shard: str | None) -> list[str]:
         cfg = run_config.build(
-            base_url=None,
-            platform=None,
-            token=None,
-            allow_writes=False,
-            act_on_existing=False,
-            order_ids=[],
-            output_dir=None,
             seed=1,
-            config_file=None,
             shard=shard,
         )
         return [p.name for p in cfg.platforms]

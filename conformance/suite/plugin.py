@@ -141,11 +141,8 @@ def _execute(config: pytest.Config) -> SuiteRun:
         platform=str(_option(config, "platform")) if _option(config, "platform") else None,
         token=str(token) if token else None,
         allow_writes=bool(_option(config, "allow_writes")),
-        act_on_existing=False,
-        order_ids=[],
         output_dir=str(out) if out else None,
         seed=_int(_option(config, "seed")),
-        config_file=None,
         max_examples=_int(_option(config, "max_examples")),
         command="pytest --pyargs conformance.suite",
     )

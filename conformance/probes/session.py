@@ -180,10 +180,10 @@ class Session:
         op = operation(op_id)
         path = op.url_path(**(params or {}))
         waiting = None
-        if op.method == "GET" and body is NO_BODY and raw_body is None:
+        if op.method != "GET" or body is not NO_BODY or raw_body is not None:
+            self._ready.clear()  # a write: what was read ahead may be stale now
+        elif self._ready:
             waiting = self._ready.get(_read_key(op_id, params, query, auth))
-        else:
-            self._ready.clear()
         if waiting:
             reply = waiting.pop(0)
         else:

@@ -1,8 +1,8 @@
 """A fresh run of the six reference platforms, shared by the report tests (it takes ~12 s).
 
 It repeats the committed run (the seed and generated-example budget recorded in
-capability_matrices/), so the same outputs serve the drift test, the JUnit counts and the
-browser test.
+examples/reference-run/capability_matrices/), so the same outputs serve the drift test, the JUnit
+counts and the browser test.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from conformance.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-COMMITTED = REPO / "capability_matrices"
+COMMITTED = REPO / "examples" / "reference-run" / "capability_matrices"
 
 
 def committed_settings() -> tuple[int, int]:

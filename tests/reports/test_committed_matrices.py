@@ -1,14 +1,15 @@
-"""capability_matrices/ holds the reference platforms' committed matrices, manifests and
-cross-platform page; they must say what a fresh run says.
+"""examples/reference-run/capability_matrices/ holds the reference platforms' committed matrices,
+manifests and cross-platform page; they must say what a fresh run says.
 
 A run's evidence carries a random loopback port, timestamps and durations, so the comparison is
 on what a reader acts on: verdicts, reasons, notes, which check found what, declared claims and
 drift. The `.md` files and `index.html` must be exactly what the committed JSON renders to.
 Regenerate everything with (from the repository root):
 
-    cp conformance/reference/declared/*.declared.toml capability_matrices/
-    conformance run --seed 2026
-    conformance matrix capability_matrices --output capability_matrices/index.html
+    cp conformance/reference/declared/*.declared.toml examples/reference-run/capability_matrices/
+    conformance run --seed 2026 --output-dir examples/reference-run
+    conformance matrix examples/reference-run/capability_matrices \
+        --output examples/reference-run/capability_matrices/index.html
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from conformance.reference import profile_names
 from conformance.render.markdown import render_platform
 from conformance.results import PlatformResult
 
-COMMITTED = Path(__file__).resolve().parents[2] / "capability_matrices"
+COMMITTED = (
+    Path(__file__).resolve().parents[2] / "examples" / "reference-run" / "capability_matrices"
+)
 REGENERATE = (
     "regenerate them (see tests/reports/test_committed_matrices.py): "
-    "conformance run --seed 2026 && conformance matrix capability_matrices "
-    "--output capability_matrices/index.html"
+    "conformance run --seed 2026 --output-dir examples/reference-run && conformance matrix "
+    "examples/reference-run/capability_matrices "
+    "--output examples/reference-run/capability_matrices/index.html"
 )
 
 
@@ -85,7 +89,8 @@ def test_committed_matrix_matches_a_fresh_run(reference_run: Path, name: str) ->
     committed = stable(_load(COMMITTED, name))
     fresh = stable(_load(reference_run / "capability_matrices", name))
     assert committed == fresh, (
-        f"capability_matrices/{name}.json drifted from a fresh run: " + REGENERATE
+        f"{COMMITTED.relative_to(COMMITTED.parents[2])}/{name}.json drifted from a fresh run: "
+        + REGENERATE
     )
 
 

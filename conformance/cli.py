@@ -29,6 +29,7 @@ from conformance.gate import Decision, GateInputs, Outcome
 from conformance.output import check_names, check_writable, planned_files, write_all
 from conformance.reference.profile import profile_names
 from conformance.reference.server import check_defects, defect_catalogue
+from conformance.reference.variations import check_variations, variation_catalogue
 from conformance.render.terminal import print_summary
 
 MAX_LATENCY_MS = 10_000.0
@@ -134,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="switch on a seeded defect in the reference platforms (to see the suite catch it)",
     )
+    _variation_flag(run, "the embedded reference platforms (each must apply to every one run)")
 
     _gate_flags(run)
 
@@ -189,7 +191,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MS",
         help="delay every answer by MS milliseconds, to imitate a store across the internet",
     )
+    _variation_flag(serve, "the platform")
     return parser
+
+
+def _variation_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--variation",
+        action="append",
+        default=[],
+        metavar="NAME[,NAME]",
+        help=f"apply named variations (behaviours the contract permits) to {what}; "
+        "comma-separated or repeated: " + ", ".join(variation_catalogue()),
+    )
+
+
+def _variations(values: Sequence[str]) -> frozenset[str]:
+    """`--variation a,b --variation c` → {a, b, c}."""
+    return frozenset(n.strip() for value in values for n in value.split(",") if n.strip())
 
 
 def _gate_flags(parser: argparse.ArgumentParser) -> None:
@@ -265,6 +284,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         config_file=args.config,
         timeout=args.timeout,
         defects=defects,
+        variations=_variations(args.variation),
         max_examples=args.max_examples,
         max_requests=args.max_requests,
         connections=args.connections,
@@ -307,7 +327,7 @@ def _matrix(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
     )
     _warn(view.warnings)
-    files = {args.output: view.page(args.title)}
+    files = {args.output: view.page(args.title, output=args.output)}
     if args.summary:
         files[args.summary] = view.summary()
     write_all(files)
@@ -344,20 +364,24 @@ def _serve(args: argparse.Namespace) -> int:
 
     from conformance.reference.app import create_app
     from conformance.reference.profile import load_profile
+    from conformance.reference.variations import with_variations
 
     defects = frozenset(args.defect)
     check_defects(defects)
+    variations = _variations(args.variation)
+    check_variations(variations)
     if not 0 <= args.latency <= MAX_LATENCY_MS:
         raise UsageError(
             f"--latency must be from 0 to {MAX_LATENCY_MS:.0f} ms", "e.g. --latency 50"
         )
-    profile = load_profile(args.platform)
+    profile = with_variations(load_profile(args.platform), variations)
     token = args.token or os.environ.get(TOKEN_ENV) or ""
     if not token:
         token = secrets.token_urlsafe(18)
         print(f"token (generated, shown once): {token}", file=sys.stderr)
+    varied = f" with variations {', '.join(sorted(variations))}" if variations else ""
     print(
-        f"serving {profile.name} (imitates {profile.imitates}) on "
+        f"serving {profile.name} (imitates {profile.imitates}){varied} on "
         f"http://{args.host}:{args.port}/api/v2/",
         file=sys.stderr,
     )

@@ -6,16 +6,18 @@ through a log line or an error message.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConfigError, UsageError
-from conformance.reference.profile import profile_names
+from conformance.reference.profile import load_profile, profile_names
+from conformance.reference.variations import check_variations, needed_window
 from conformance.target import check_base_url
 
 TOKEN_ENV = "CONFORMANCE_TOKEN"
@@ -35,6 +37,8 @@ class PlatformConfig:
     order_ids: tuple[str, ...] = ()
     reference: str | None = None
     defects: frozenset[str] = frozenset()
+    # named variations of the embedded reference profile (conformance/reference/variations.toml)
+    variations: frozenset[str] = frozenset()
 
     @property
     def is_reference(self) -> bool:
@@ -107,7 +111,7 @@ def _platform_from_file(row: Any, index: int) -> PlatformConfig:
     where = f"[[platform]] #{index + 1}"
     if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not row["name"]:
         raise ConfigError(f"{where} needs a name", 'e.g. name = "shopify"')
-    known = {"name", "base_url", "token_env", "order_ids", "reference"}
+    known = {"name", "base_url", "token_env", "order_ids", "reference", "variations"}
     unknown = sorted(set(row) - known)
     if unknown:
         raise ConfigError(f"{where} has unknown keys {unknown}", f"use {sorted(known)}")
@@ -119,7 +123,15 @@ def _platform_from_file(row: Any, index: int) -> PlatformConfig:
                 f"{where}: unknown reference platform {ref!r}",
                 f"choose one of {', '.join(profile_names())}",
             )
-        return PlatformConfig(name=name, reference=ref)
+        names = row.get("variations", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{where} ({name}): variations must be a list of names")
+        return PlatformConfig(name=name, reference=ref, variations=_varied(ref, names, where))
+    if "variations" in row:
+        raise ConfigError(
+            f"{where} ({name}): variations apply to reference platforms only",
+            "remove variations, or use reference = ...",
+        )
     if not isinstance(row.get("base_url"), str):
         raise ConfigError(f"{where} ({name}) needs base_url or reference")
     orders = row.get("order_ids", [])
@@ -131,6 +143,30 @@ def _platform_from_file(row: Any, index: int) -> PlatformConfig:
         token=_token(None, str(row.get("token_env", TOKEN_ENV))),
         order_ids=tuple(str(o) for o in orders),
     )
+
+
+def _varied(reference: str, names: Iterable[str], where: str | None = None) -> frozenset[str]:
+    """The variations, checked against the reference profile (known, compatible, applicable)."""
+    chosen = frozenset(names)
+    try:
+        check_variations(chosen, load_profile(reference))
+    except UsageError as err:
+        if where is None:
+            raise
+        raise ConfigError(f"{where}: {err.message}", err.hint) from None
+    return chosen
+
+
+def _window(file: dict[str, Any], embedded: bool, platforms: list[PlatformConfig]) -> float:
+    """Seconds a read may lag behind a write: the file's, else 0 for the embedded platforms and
+    2 for URL targets, raised to what the variations in use need (e.g. read-lag)."""
+    if "consistency_window" in file:
+        value = file["consistency_window"]
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError("consistency_window must be a number of seconds ≥ 0")
+        return float(value)
+    needed = needed_window(name for p in platforms for name in p.variations)
+    return max(0.0 if embedded else 2.0, needed)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -165,12 +201,20 @@ def build(
     connections: int | None = None,
     shard: str | None = None,
     defects: frozenset[str] = frozenset(),
+    variations: frozenset[str] = frozenset(),
     command: str = "conformance run",
 ) -> RunConfig:
     """Flags + environment + file → RunConfig; every problem is a UsageError with a hint.
 
-    Every argument defaults to what `conformance run` does without that flag.
+    Every argument defaults to what `conformance run` does without that flag. `variations`
+    apply to the embedded reference platforms only, and each must apply to every one selected.
     """
+    if variations and base_url is not None:
+        raise UsageError(
+            "--variation applies to the embedded reference platforms only, not to --base-url",
+            "serve a varied platform with `conformance serve --variation ...` and point "
+            "--base-url at it",
+        )
     file: dict[str, Any] = (
         read_toml(Path(config_file), "config file", "check the --config path")
         if config_file
@@ -220,12 +264,25 @@ def build(
                     f"without --base-url, choose a reference platform: {', '.join(names)}",
                 )
             names = (platform,)
-        platforms = [PlatformConfig(name=n, reference=n, defects=defects) for n in names]
-    if order_ids and not embedded:
         platforms = [
-            PlatformConfig(p.name, p.base_url, p.token, tuple(order_ids), p.reference)
+            PlatformConfig(name=n, reference=n, defects=defects, variations=_varied(n, variations))
+            for n in names
+        ]
+    if variations and not embedded:  # a config file's platforms: its reference ones only
+        for p in platforms:
+            if p.reference is None:
+                raise UsageError(
+                    f"--variation applies to the embedded reference platforms only, "
+                    f"and {p.name} is a URL target",
+                    "select a reference platform with --platform, or put `variations` on the "
+                    "config file's reference rows",
+                )
+        platforms = [
+            dataclasses.replace(p, variations=_varied(str(p.reference), p.variations | variations))
             for p in platforms
         ]
+    if order_ids and not embedded:
+        platforms = [dataclasses.replace(p, order_ids=tuple(order_ids)) for p in platforms]
     platforms = _shard(platforms, shard if shard is not None else file.get("shard"))
     names_seen = [p.name for p in platforms]
     if len(set(names_seen)) != len(names_seen):
@@ -266,7 +323,7 @@ def build(
         seed=chosen_seed,
         output_dir=Path(output_dir or file.get("output_dir") or "."),
         timeout=timeout_value,
-        consistency_window=float(file.get("consistency_window", 0.0 if embedded else 2.0)),
+        consistency_window=_window(file, embedded, platforms),
         command=command,
         max_examples=examples,
     )

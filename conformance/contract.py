@@ -7,6 +7,7 @@ share one definition of the contract and neither hard-codes a path or an operati
 from __future__ import annotations
 
 import tomllib
+import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -52,10 +53,14 @@ class Operation:
         return self.method == "POST"
 
     def url_path(self, **params: str) -> str:
-        """The path with its `{placeholders}` filled in."""
+        """The path with its `{placeholders}` filled in, each id as one percent-encoded segment.
+
+        Ids are opaque (contract section 2): `gid://x/Order/1` becomes `gid%3A%2F%2Fx%2FOrder%2F1`,
+        so a `/`, `?`, `#` or space in an id never changes which path is asked for.
+        """
         path = self.path
         for name, value in params.items():
-            path = path.replace("{" + name + "}", value)
+            path = path.replace("{" + name + "}", urllib.parse.quote(str(value), safe=""))
         return path
 
 

@@ -35,15 +35,65 @@ class OrderInfo:
     lines: dict[str, int]  # line item id → quantity fulfilled
 
 
+def return_lines(body: Any) -> dict[str, int] | None:
+    """A return's quantities per order line item, from the fields the answer carries.
+
+    `orderItemId` is optional (contract section 3): the return items name it, else the extended
+    `items` may; when neither names every line, None says "not known" (compare totals only).
+    """
+    if not isinstance(body, dict):
+        return None
+    for key in ("returnItems", "items"):
+        entries = [i for i in body.get(key) or [] if isinstance(i, dict)]
+        if entries and all(isinstance(i.get("orderItemId"), str) for i in entries):
+            lines: dict[str, int] = {}
+            for item in entries:
+                line = item["orderItemId"]
+                lines[line] = lines.get(line, 0) + (as_int(item.get("quantity")) or 0)
+            return lines
+    return None
+
+
+def total_quantity(body: Any) -> int:
+    """The units of all return items of a return body (0 when it has none)."""
+    if not isinstance(body, dict):
+        return 0
+    return sum(
+        as_int(item.get("quantity")) or 0
+        for item in body.get("returnItems") or []
+        if isinstance(item, dict)
+    )
+
+
+def same_items(ret: Any, asked: dict[str, int]) -> bool:
+    """The return carries what was asked, compared through the fields it has: per order line
+    when the answer names the lines (`orderItemId` is optional), else by the total quantity."""
+    lines = return_lines(ret)
+    if lines is not None:
+        return lines == asked
+    return total_quantity(ret) == sum(asked.values())
+
+
+def describe_items(ret: Any) -> str:
+    lines = return_lines(ret)
+    if lines is not None:
+        return str(lines)
+    return f"{total_quantity(ret)} unit(s) on lines it does not name"
+
+
 @dataclass
 class KnownReturn:
     id: str
     order_id: str
     status: str
     items: dict[str, int]  # returnItemId → quantity
-    lines: dict[str, int]  # orderItemId → quantity
+    lines: dict[str, int]  # orderItemId → quantity (empty when the answers do not say)
     created_by_suite: bool = False
     fulfillments: list[str] = field(default_factory=list)
+    # Made by a probe of invalid or beyond-contract input: kept apart from the data the other
+    # checks use, and nothing it carries is charged to another operation.
+    probe: bool = False
+    listed_by: set[str] = field(default_factory=set)  # the list operations that showed it
 
 
 @dataclass
@@ -59,7 +109,18 @@ class Inventory:
     def other_order(self, order_id: str) -> OrderInfo | None:
         return next((o for o in self.orders if o.id != order_id), None)
 
-    def learn_return(self, body: Any, order_id: str | None, *, ours: bool = False) -> None:
+    def learn_return(
+        self,
+        body: Any,
+        order_id: str | None,
+        *,
+        ours: bool = False,
+        probe: bool = False,
+        listed_by: str | None = None,
+        asked: dict[str, int] | None = None,
+    ) -> None:
+        """Record a return from an answer; `asked` is what the suite requested when it created
+        it, used for the quantity rule when the answer does not name the order lines."""
         if not isinstance(body, dict):
             return
         rid, status = body.get("returnOrderId"), body.get("status")
@@ -67,28 +128,38 @@ class Inventory:
         if not isinstance(rid, str) or not isinstance(oid, str) or not isinstance(status, str):
             return
         items: dict[str, int] = {}
-        lines: dict[str, int] = {}
         for item in body.get("returnItems") or []:
-            if not isinstance(item, dict):
-                continue
-            quantity = as_int(item.get("quantity")) or 0
-            if isinstance(item.get("returnItemId"), str):
-                items[item["returnItemId"]] = quantity
-            if isinstance(item.get("orderItemId"), str):
-                lines[item["orderItemId"]] = lines.get(item["orderItemId"], 0) + quantity
+            if isinstance(item, dict) and isinstance(item.get("returnItemId"), str):
+                items[item["returnItemId"]] = as_int(item.get("quantity")) or 0
         known = self.returns.get(rid)
         if known is None:
-            self.returns[rid] = KnownReturn(rid, oid, status, items, lines, ours)
+            lines = return_lines(body) or dict(asked or {})
+            known = KnownReturn(rid, oid, status, items, lines, ours)
+            self.returns[rid] = known
         else:
             known.status = status
             known.created_by_suite = known.created_by_suite or ours
+        known.probe = known.probe or probe
+        if listed_by is not None:
+            known.listed_by.add(listed_by)
 
-    def returns_in(self, *statuses: str, ours: bool | None = None) -> list[KnownReturn]:
+    def forget(self, return_id: str) -> None:
+        """A listed return that cannot be read: nothing else is tested on it."""
+        self.returns.pop(return_id, None)
+
+    def usable(self) -> list[KnownReturn]:
+        """The returns other checks may use: every known return but the probes' own."""
+        return [r for r in self.returns.values() if not r.probe]
+
+    def returns_in(
+        self, *statuses: str, ours: bool | None = None, probes: bool = False
+    ) -> list[KnownReturn]:
         return [
             r
             for r in self.returns.values()
             if (not statuses or r.status in statuses)
             and (ours is None or r.created_by_suite == ours)
+            and (probes or not r.probe)
         ]
 
     def available(self, order: OrderInfo, line: str) -> int:
@@ -99,6 +170,14 @@ class Inventory:
             if r.order_id == order.id and r.status not in ("rejected", "cancelled")
         )
         return order.lines[line] - used
+
+    def scratch_order(self) -> OrderInfo | None:
+        """The order the probes of invalid and beyond-contract input use: the last one with
+        returnable room, so that what they leave behind stays away from the other checks'."""
+        for order in reversed(self.orders):
+            if any(self.available(order, line) > 0 for line in order.lines):
+                return order
+        return None
 
 
 def _order_info(body: Any) -> OrderInfo | None:

@@ -55,7 +55,9 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
         return
     token = secrets.token_urlsafe(24)
     assert platform.reference is not None
-    with ReferenceServer(platform.reference, token, platform.defects) as server:
+    with ReferenceServer(
+        platform.reference, token, platform.defects, variations=platform.variations
+    ) as server:
         target = Target(
             server.base_url,
             token,
@@ -116,9 +118,10 @@ def clean_up(session: Session) -> None:
     for op, params in lists:
         items, _, _ = session.collect(op, params)
         for item in items:
-            if item.get("note") == session.tag:
-                session.inventory.learn_return(item, params.get("orderId"), ours=True)
-    for ret in session.inventory.returns_in("requested", "approved", ours=True):
+            if item.get("note") in (session.tag, session.probe_tag):
+                probe = item.get("note") == session.probe_tag
+                session.inventory.learn_return(item, params.get("orderId"), ours=True, probe=probe)
+    for ret in session.inventory.returns_in("requested", "approved", ours=True, probes=True):
         reply = session.call(
             "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": session.tag}
         )
@@ -201,12 +204,20 @@ def run_platform(
     progress(platform.name, "done")
     created = tuple(
         entry
-        for ret in session.inventory.returns_in(ours=True)
+        for ret in session.inventory.returns_in(ours=True, probes=True)
         for entry in [("return", ret.id, ret.order_id, ret.status)]
         + [("returnFulfillment", ful, ret.order_id, "created") for ful in ret.fulfillments]
     )
+    # One status agreed by every create: what the matrix says a new return starts as.
+    statuses = session.new_return_statuses
     return PlatformResult(
-        platform.name, imitates, platform.target_label, provenance, cells, created
+        platform.name,
+        imitates,
+        platform.target_label,
+        provenance,
+        cells,
+        created,
+        new_return_status=next(iter(statuses)) if len(statuses) == 1 else None,
     )
 
 
@@ -237,6 +248,7 @@ def run_reference(
     platform: str | None = None,
     *,
     defects: frozenset[str] = frozenset(),
+    variations: frozenset[str] = frozenset(),
     seed: int = 1,
     max_examples: int | None = None,
     connections: int | None = None,
@@ -250,6 +262,7 @@ def run_reference(
             platform=platform,
             seed=seed,
             defects=defects,
+            variations=variations,
             max_examples=max_examples,
             connections=connections,
         )

@@ -54,6 +54,21 @@ class Drift(StrEnum):
     """Declared worse than observed: a capability goes unadvertised. Reported only."""
 
 
+class Absence(StrEnum):
+    """The two kinds of `unsupported`, which mean different things to a reader."""
+
+    absent = "absent"
+    """The platform has no such operation (501 or 405: reason not_supported)."""
+    not_allowed = "not_allowed"
+    """Only the buyer or the marketplace may do it (403: reason not_allowed)."""
+
+
+_ABSENCE_OF = {"not_supported": Absence.absent, "not_allowed": Absence.not_allowed}
+
+AUTO_APPROVED = "approved"  # lifecycle.newReturnStatus where returns need no seller decision
+DECISIONS = ("approveReturn", "rejectReturn")  # so these are not needed there
+
+
 class Change(StrEnum):
     """How a cell moved since the baseline (order in conformance.gate)."""
 
@@ -157,6 +172,19 @@ class OperationResult:
     def decided(self) -> bool:
         """The cell is evidence about the platform (not inconclusive, not untested)."""
         return self.verdict in DECIDED
+
+    @property
+    def absence(self) -> Absence | None:
+        """For an unsupported cell, which kind (by its first reason that tells); else None."""
+        if self.verdict != Verdict.unsupported:
+            return None
+        return next((_ABSENCE_OF[r] for r in self.reasons if r in _ABSENCE_OF), None)
+
+    @property
+    def declared_differs(self) -> bool:
+        """The manifest claims something other than the observed verdict (drift or not: an
+        inconclusive cell never drifts, but its claim still differs from what was seen)."""
+        return self.declared is not None and self.declared.status.value != self.verdict.value
 
     def checks(self) -> tuple[CheckResult, ...]:
         """Every check of the operation, tallied or only named by a finding, in name order.
@@ -295,12 +323,14 @@ class Provenance:
 
 @dataclass(frozen=True)
 class TierRollup:
-    """One tier of a platform's roll-up: operations usable (supported or partial) of the tier."""
+    """One tier of a platform's roll-up: operations usable (supported or partial) of the tier;
+    `total` leaves out those the platform does not need (`not_needed`)."""
 
     tier: str
     working: int
     total: int
     failing: int
+    not_needed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -314,6 +344,9 @@ class PlatformResult:
     operations: tuple[OperationResult, ...]
     # What the run created on the target: (kind, id, order id, status when the run ended).
     created: tuple[tuple[str, str, str, str], ...] = ()
+    # lifecycle.newReturnStatus: the status createReturn gave the returns the run created
+    # ("requested" / "approved"); None when none was created, or in an older matrix.
+    new_return_status: str | None = None
 
     def cell(self, operation: str) -> OperationResult:
         for result in self.operations:
@@ -344,21 +377,47 @@ class PlatformResult:
         """At least one cell is evidence; a platform without any must never pass a gate."""
         return any(r.decided for r in self.operations)
 
+    @property
+    def unresolved(self) -> int:
+        """Cells a reader must look at: failing or inconclusive."""
+        c = self.counts()
+        return c[Verdict.failing] + c[Verdict.inconclusive]
+
     def with_drift(self, drift: Drift) -> tuple[OperationResult, ...]:
         return tuple(r for r in self.operations if r.drift == drift)
 
+    def not_needed(self) -> dict[str, str]:
+        """Operations the platform lacks but does not need, with why (operation -> reason).
+
+        Where new returns come back approved (`new_return_status`), there is no seller decision
+        to make: an unsupported approveReturn / rejectReturn is by design, not a gap. Any other
+        verdict of those cells (supported, failing, ...) counts as usual.
+        """
+        if self.new_return_status != AUTO_APPROVED:
+            return {}
+        why = "new returns come back approved: there is no approve or reject step"
+        return {
+            r.operation: why
+            for r in self.operations
+            if r.operation in DECISIONS and r.verdict == Verdict.unsupported
+        }
+
     def rollup(self) -> tuple[TierRollup, ...]:
-        """Read / write / workflow: how many operations of each tier a client can use."""
+        """Read / write / workflow: how many operations of each tier a client can use, out of
+        those the platform needs."""
         tier_of = {op.id: op.tier for op in operations()}
+        skip = self.not_needed()
         rows = []
         for tier in TIERS:
             cells = [r for r in self.operations if tier_of.get(r.operation) == tier]
+            needed = [r for r in cells if r.operation not in skip]
             rows.append(
                 TierRollup(
                     tier,
-                    working=sum(r.verdict in WORKING for r in cells),
-                    total=len(cells),
-                    failing=sum(r.verdict == Verdict.failing for r in cells),
+                    working=sum(r.verdict in WORKING for r in needed),
+                    total=len(needed),
+                    failing=sum(r.verdict == Verdict.failing for r in needed),
+                    not_needed=tuple(r.operation for r in cells if r.operation in skip),
                 )
             )
         return tuple(rows)
@@ -367,7 +426,7 @@ class PlatformResult:
         counts = self.counts()
         summary = {v.value: counts[v] for v in Verdict}
         summary |= {"passed": self.passed, "failed": self.failed}
-        return {
+        data: dict[str, Any] = {
             "schemaVersion": SCHEMA_VERSION,
             "platform": {"name": self.name, "imitates": self.imitates, "target": self.target},
             "provenance": self.provenance.to_json(),
@@ -378,6 +437,9 @@ class PlatformResult:
                 for kind, rid, order, status in self.created
             ],
         }
+        if self.new_return_status is not None:  # only when known: older readers stay happy
+            data["lifecycle"] = {"newReturnStatus": self.new_return_status}
+        return data
 
     @classmethod
     def from_json(cls, data: Any, source: str = "matrix") -> PlatformResult:
@@ -399,6 +461,7 @@ class PlatformResult:
             created=tuple(
                 (c["kind"], c["id"], c["orderId"], c["status"]) for c in data.get("created", [])
             ),
+            new_return_status=(data.get("lifecycle") or {}).get("newReturnStatus"),
         )
 
 
@@ -437,6 +500,19 @@ class RunResult:
                 return result
         raise KeyError(name)
 
+    def generated_span(self) -> tuple[str, str] | None:
+        """The earliest and latest `generatedAt` of the matrices (RFC 3339 UTC, as written)."""
+        stamps = sorted(p.provenance.generated_at for p in self.platforms)
+        return (stamps[0], stamps[-1]) if stamps else None
+
+    def versions(self, kind: str) -> dict[str, tuple[str, ...]]:
+        """`suite` or `contract` version -> the platforms whose matrices carry it, by version."""
+        attr = {"suite": "suite_version", "contract": "contract_version"}[kind]
+        found: dict[str, list[str]] = {}
+        for platform in self.platforms:
+            found.setdefault(getattr(platform.provenance, attr), []).append(platform.name)
+        return {version: tuple(found[version]) for version in sorted(found)}
+
 
 def load_matrices(path: Path) -> tuple[PlatformResult, ...]:
     """Matrices from one file, or from every `*.json` directly inside a directory.
@@ -444,6 +520,11 @@ def load_matrices(path: Path) -> tuple[PlatformResult, ...]:
     Every file must be a valid matrix: a truncated or foreign JSON file there is an error, not
     something to skip, because a gate that quietly reads fewer platforms is a wrong gate.
     """
+    return tuple(platform for platform, _ in load_matrix_files(path))
+
+
+def load_matrix_files(path: Path) -> tuple[tuple[PlatformResult, Path], ...]:
+    """`load_matrices`, with the file each matrix was read from (to find the run's reports)."""
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     if path.is_dir() and not files:
         raise UsageError(
@@ -460,5 +541,5 @@ def load_matrices(path: Path) -> tuple[PlatformResult, ...]:
             raise UsageError(
                 f"{file} is not readable JSON: {exc}", "regenerate it with `conformance run`"
             ) from None
-        found.append(PlatformResult.from_json(data, source=str(file)))
+        found.append((PlatformResult.from_json(data, source=str(file)), file))
     return tuple(found)

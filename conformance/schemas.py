@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,39 @@ def is_date_time(instance: object) -> bool:
     if second == 60:
         return (hour * 60 + minute - offset) % (24 * 60) == 23 * 60 + 59
     return True
+
+
+def parse_instant(value: str) -> datetime | None:
+    """An RFC 3339 date-time as an aware ``datetime`` (None when it is not one), so that two
+    renderings of one instant compare equal: ``2026-10-01T08:30:00Z`` and
+    ``2026-10-01T10:30:00.000+02:00``. A fraction beyond microseconds is cut; a leap second and
+    year 0, which ``datetime`` cannot hold, become the nearest instant it can."""
+    if not is_date_time(value):
+        return None
+    match = _DATE_TIME.fullmatch(value)
+    assert match is not None
+    head, _, rest = value.partition(".")
+    fraction = ""
+    if rest:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        fraction, rest = "." + rest[:digits][:6].ljust(6, "0"), rest[digits:]
+        text = head + fraction + rest
+    else:
+        text = value
+    text = text.replace("z", "+00:00").replace("Z", "+00:00").replace("t", "T")
+    leap = match["second"] == "60"
+    if leap:
+        text = text[:17] + "59" + text[19:]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # year 0
+        return datetime.min.replace(tzinfo=UTC)
+    if leap:
+        try:
+            moment += timedelta(seconds=1)
+        except OverflowError:
+            return datetime.max.replace(tzinfo=UTC)
+    return moment
 
 
 def is_uri(instance: object) -> bool:

@@ -354,7 +354,10 @@ def test_vocabularies_match_vocabularies_toml() -> None:
         assert enums == [table[key]], def_name
         # any non-empty platform-specific string is allowed
         assert {"type": "string", "minLength": 1}.items() <= defs[def_name]["anyOf"][1].items()
-    assert defs["returnReasonRequest"]["enum"] == table["return_reason"]
+    # A request reason: the normalized values, or any non-empty string (refused or noted)
+    request = defs["returnReasonRequest"]["anyOf"]
+    assert request[0]["enum"] == table["return_reason"]
+    assert {"type": "string", "minLength": 1}.items() <= request[1].items()
     assert {"type": "null"}.items() <= defs["fulfillmentStatus"]["anyOf"][2].items()
 
 

@@ -38,7 +38,7 @@ def generate(s: Session, max_examples: int) -> None:
 def known_ids(s: Session) -> dict[str, str]:
     """Real ids for schemathesis' path parameters, the suite's own return first."""
     ids: dict[str, str] = {}
-    rets = s.inventory.returns_in(ours=True) or list(s.inventory.returns.values())
+    rets = s.inventory.returns_in(ours=True) or s.inventory.usable()
     ret = next((r for r in rets if r.fulfillments), rets[0] if rets else None)
     if ret is not None:
         ids |= {"orderId": ret.order_id, "id": ret.id, "returnId": ret.id}

@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 
-from conformance.contract import operation
-from conformance.discover import as_int
+from conformance.contract import operation, vocabularies
+from conformance.discover import describe_items, same_items
 from conformance.generate.mutations import mutations
 from conformance.generate.strategies import valid_bodies
 from conformance.probes.session import Session
+from conformance.schemas import parse_instant
 
 BUSINESS_REFUSALS = (404, 409, 422)
 
@@ -51,9 +52,9 @@ def _unique(cases: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 def invalid_bodies(s: Session) -> None:
     """Every single-rule violation of each request schema, sent with real ids."""
     inv = s.inventory
-    order = next((o for o in inv.orders if any(inv.available(o, line) for line in o.lines)), None)
+    order = inv.scratch_order()  # what a platform wrongly accepts stays apart from other data
     if order is not None and s.is_open("createReturn"):
-        line = next(line for line in order.lines if inv.available(order, line))
+        line = next(line for line in order.lines if inv.available(order, line) > 0)
         valid = {
             "return": {
                 "items": [{"id": line, "quantity": 1, "reason": "damaged", "note": "conformance"}],
@@ -68,9 +69,9 @@ def invalid_bodies(s: Session) -> None:
         ):
             reply = s.call("createReturn", {"orderId": order.id}, body=m[1], well_formed=False)
             if reply.ok:
-                inv.learn_return(reply.get("return"), order.id, ours=True)
+                inv.learn_return(reply.get("return"), order.id, ours=True, probe=True)
             s.refused("createReturn", reply, f"createReturn with {m[0]}", "generated_invalid_input")
-    own = [r for r in inv.returns.values() if r.created_by_suite or s.settings.act_on_existing]
+    own = [r for r in inv.usable() if r.created_by_suite or s.settings.act_on_existing]
     for op_id, valid_body in (
         ("rejectReturn", {"reason": "conformance", "note": "conformance"}),
         ("approveReturn", {"note": "conformance"}),
@@ -82,12 +83,13 @@ def invalid_bodies(s: Session) -> None:
         for what, body in _unique(
             [(m.description, m.body) for m in mutations(operation(op_id).request or "", valid_body)]
         ):
+            also = s.applicable_refusals(op_id, ret)  # e.g. 409 once a mutation was accepted
             reply = s.call(
                 op_id, {"orderId": ret.order_id, "id": ret.id}, body=body, well_formed=False
             )
             if reply.ok:
                 inv.learn_return(reply.get("return"), ret.order_id)
-            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input")
+            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input", also)
     ret = next((r for r in own if r.status == "approved"), None)
     op_id = "createReturnFulfillment"
     if ret is not None and s.is_open(op_id):
@@ -105,10 +107,11 @@ def invalid_bodies(s: Session) -> None:
         for what, body in _unique(
             [(m.description, m.body) for m in mutations(operation(op_id).request or "", shipped)]
         ):
+            also = s.applicable_refusals(op_id, ret)
             reply = s.call(
                 op_id, {"orderId": ret.order_id, "returnId": ret.id}, body=body, well_formed=False
             )
-            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input")
+            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input", also)
 
 
 def generated_list_params(s: Session, max_examples: int) -> None:
@@ -177,11 +180,13 @@ def _windows(s: Session, op: str, params: dict[str, str], max_examples: int) -> 
     def window_is_respected(start_h: int, length_h: int) -> None:
         start = base + timedelta(hours=start_h)
         end = start + timedelta(hours=length_h)
-        query = {
-            "createdAt[from]": start.isoformat().replace("+00:00", "Z"),
-            "createdAt[to]": end.isoformat().replace("+00:00", "Z"),
-            "limit": "250",
-        }
+        query = s.list_query(
+            op,
+            **{
+                "createdAt[from]": start.isoformat().replace("+00:00", "Z"),
+                "createdAt[to]": end.isoformat().replace("+00:00", "Z"),
+            },
+        )
         reply = s.call(op, params, query=query)
         if reply.status == 400:
             s.finding(
@@ -196,10 +201,9 @@ def _windows(s: Session, op: str, params: dict[str, str], max_examples: int) -> 
         outside = []
         for item in reply.get("returns") or []:
             stamp = item.get("createdAt") if isinstance(item, dict) else None
-            if isinstance(stamp, str):
-                when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-                if not start <= when <= end:
-                    outside.append(stamp)
+            when = parse_instant(stamp) if isinstance(stamp, str) else None
+            if when is not None and not start <= when <= end:
+                outside.append(stamp)
         s.check(
             op,
             not outside,
@@ -228,30 +232,36 @@ def generated_creates(s: Session, max_examples: int) -> None:
     order = orders[0]
     lines = sorted(order.lines)
     draw = random.Random(s.settings.seed)
+    normalized = sorted(vocabularies().return_reason)
     for generated in valid_bodies(op, s.settings.seed, max_examples):
         body = copy.deepcopy(generated["return"])
+        # Real line ids and small quantities; a reason outside the normalized vocabulary is a
+        # probe of its own (beyond.toml), so generated ones are mapped into it.
         body["items"] = [
-            {**item, "id": draw.choice(lines), "quantity": draw.randint(1, 4)}
+            {
+                **item,
+                "id": draw.choice(lines),
+                "quantity": draw.randint(1, 4),
+                "reason": item["reason"]
+                if item["reason"] in normalized
+                else draw.choice(normalized),
+            }
             for item in body["items"]
         ]
         body["note"] = s.tag  # whatever is created must be findable as the suite's
+        asked: dict[str, int] = {}
+        for item in body["items"]:
+            asked[item["id"]] = asked.get(item["id"], 0) + item["quantity"]
         reply = s.call(op, {"orderId": order.id}, body={"return": body})
         if reply.ok:
-            s.inventory.learn_return(reply.get("return"), order.id, ours=True)
-            asked: dict[str, int] = {}
-            for item in body["items"]:
-                asked[item["id"]] = asked.get(item["id"], 0) + item["quantity"]
-            got: dict[str, int] = {}
-            for item in reply.get("return", "returnItems") or []:
-                if isinstance(item, dict) and isinstance(item.get("orderItemId"), str):
-                    q = as_int(item.get("quantity")) or 0
-                    got[item["orderItemId"]] = got.get(item["orderItemId"], 0) + q
+            created = reply.get("return")
+            s.inventory.learn_return(created, order.id, ours=True, asked=asked)
             s.check(
                 op,
-                not got or got == asked,
+                same_items(created, asked),
                 "data_mismatch",
                 "generated_valid_input",
-                f"asked for {asked}, the new return says {got}",
+                f"asked for {asked}, the new return says {describe_items(created)}",
                 reply,
             )
         elif reply.status == 400:

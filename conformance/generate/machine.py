@@ -10,8 +10,9 @@ it, and that sequence becomes the finding's steps.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
@@ -19,15 +20,15 @@ from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import (
     RuleBasedStateMachine,
-    get_state_machine_test,
     initialize,
     invariant,
     precondition,
     rule,
+    run_state_machine_as_test,
 )
 
 from conformance.contract import operation, vocabularies
-from conformance.discover import OrderInfo, as_int
+from conformance.discover import OrderInfo, describe_items, same_items
 from conformance.findings import Exchange, Finding
 from conformance.probes.session import Session
 from conformance.target import Reply
@@ -39,6 +40,8 @@ LEGAL_FROM = {
     "cancelReturn": ("requested", "approved"),
 }
 MAX_RUNS = 4  # after a failure, run again without the failing operation, this many times
+Problem = tuple[Any, ...]
+"""What `Lifecycle.fail` takes: operation, reason, message, then the replies that show it."""
 
 
 class Violation(Exception):
@@ -136,12 +139,24 @@ def build_machine(
             )
             return reply
 
-        def fail(self, op: str, reason: str, message: str, *replies: Reply) -> None:
+        def fail(self, op: str, reason: str, message: str, *replies: Reply) -> NoReturn:
             violation = Violation(op, reason, message, replies, self.steps)
             if not seen:
                 budget.shrinking()
             seen.append(violation)
             raise violation
+
+        def consistently(self, check: Callable[[], Problem | None]) -> None:
+            """Read-your-writes within the consistency window: a read that does not show the
+            last write yet is asked again until the window after that write has passed."""
+            deadline = s.consistent_by()
+            while True:
+                problem = check()
+                if problem is None:
+                    return
+                if time.monotonic() >= deadline:
+                    self.fail(*problem)
+                time.sleep(0.2)
 
         def teardown(self) -> None:
             """Cancel what this example created, so the next one starts with the same room."""
@@ -181,7 +196,9 @@ def build_machine(
             }
             reply = self.call("createReturn", {"orderId": order.id}, body=body)
             if reply.ok:
-                s.inventory.learn_return(reply.get("return"), order.id, ours=True)
+                s.inventory.learn_return(
+                    reply.get("return"), order.id, ours=True, asked={line: quantity}
+                )
             if quantity > left:
                 if reply.ok:
                     self.fail(
@@ -361,76 +378,86 @@ def build_machine(
         def check_list(
             self, op: str, params: dict[str, str], status: str | None, mine: list[Modelled]
         ) -> None:
-            query = {"limit": "250", **({"status": status} if status else {})}
-            reply = self.call(op, params, query=query)
-            if not reply.ok or reply.get("page", "next"):
-                return
-            items = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
-            if status is not None:
-                wrong = [i.get("returnOrderId") for i in items if i.get("status") != status]
-                if wrong:
-                    self.fail(
-                        op,
-                        "filter_ignored",
-                        f"status={status} listed returns of other statuses: {wrong[:3]}",
-                        reply,
-                    )
-            listed = {i.get("returnOrderId"): i.get("status") for i in items}
-            for ret in mine:
-                if status is not None and ret.status != status:
-                    continue
-                if ret.id not in listed:
-                    self.fail(
-                        op, "stale_list", f"return {ret.id} ({ret.status}) is not listed", reply
-                    )
-                if listed[ret.id] != ret.status:
-                    self.fail(
-                        op,
-                        "stale_list",
-                        f"return {ret.id} is listed as "
-                        f"{listed[ret.id]!r}, but it is {ret.status!r}",
-                        reply,
-                    )
+            query = s.list_query(op, **({"status": status} if status else {}))
+
+            def check() -> Problem | None:
+                reply = self.call(op, params, query=query)
+                if not reply.ok or reply.get("page", "next"):
+                    return None
+                items = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
+                if status is not None:
+                    wrong = [i.get("returnOrderId") for i in items if i.get("status") != status]
+                    if wrong:
+                        return (
+                            op,
+                            "filter_ignored",
+                            f"status={status} listed returns of other statuses: {wrong[:3]}",
+                            reply,
+                        )
+                listed = {i.get("returnOrderId"): i.get("status") for i in items}
+                for ret in mine:
+                    if status is not None and ret.status != status:
+                        continue
+                    if ret.id not in listed:
+                        message = f"return {ret.id} ({ret.status}) is not listed"
+                        return op, "stale_list", message, reply
+                    if listed[ret.id] != ret.status:
+                        message = (
+                            f"return {ret.id} is listed as {listed[ret.id]!r}, "
+                            f"but it is {ret.status!r}"
+                        )
+                        return op, "stale_list", message, reply
+                return None
+
+            self.consistently(check)
 
         def paginate(self, pages: int) -> None:
             op = "listReturns"
-            full = self.call(op, {}, query={"limit": "250"})
-            if not full.ok or full.get("page", "next"):
+            if op in s.limit_refused:
                 return
-            everything = [
-                i.get("returnOrderId") for i in full.get("returns") or [] if isinstance(i, dict)
-            ]
-            limit = max(1, -(-len(everything) // pages))  # a page boundary inside the list
-            seen: list[Any] = []
-            query = {"limit": str(limit)}
-            for _ in range(len(everything) // limit + 3):
-                reply = self.call(op, {}, query=query)
-                if not reply.ok:
-                    return
-                page = [
-                    i.get("returnOrderId")
-                    for i in reply.get("returns") or []
-                    if isinstance(i, dict)
+
+            def check() -> Problem | None:
+                full = self.call(op, {}, query={"limit": "250"})
+                if not full.ok or full.get("page", "next"):
+                    return None
+                everything = [
+                    i.get("returnOrderId") for i in full.get("returns") or [] if isinstance(i, dict)
                 ]
-                if len(page) > limit:
-                    self.fail(op, "pagination_broken", f"limit={limit} gave {len(page)}", reply)
-                seen += page
-                nxt = reply.get("page", "next")
-                if not isinstance(nxt, str) or not nxt:
-                    break
-                query = {"limit": str(limit), "page": nxt}
-            twice = {str(i) for i in seen if seen.count(i) > 1}
-            lost = set(everything) - set(seen)
-            if twice or lost:
-                self.fail(
-                    op,
-                    "pagination_broken",
-                    f"following page.next with limit={limit}: "
-                    f"repeated {sorted(twice)[:3]}, lost {sorted(map(str, lost))[:3]} "
-                    f"of {len(everything)}",
-                    full,
-                    reply,
-                )
+                limit = max(1, -(-len(everything) // pages))  # a page boundary inside the list
+                seen: list[Any] = []
+                query = {"limit": str(limit)}
+                reply = full
+                for _ in range(len(everything) // limit + 3):
+                    reply = self.call(op, {}, query=query)
+                    if not reply.ok:
+                        return None
+                    page = [
+                        i.get("returnOrderId")
+                        for i in reply.get("returns") or []
+                        if isinstance(i, dict)
+                    ]
+                    if len(page) > limit:
+                        return op, "pagination_broken", f"limit={limit} gave {len(page)}", reply
+                    seen += page
+                    nxt = reply.get("page", "next")
+                    if not isinstance(nxt, str) or not nxt:
+                        break
+                    query = {"limit": str(limit), "page": nxt}
+                twice = {str(i) for i in seen if seen.count(i) > 1}
+                lost = set(everything) - set(seen)
+                if twice or lost:
+                    return (
+                        op,
+                        "pagination_broken",
+                        f"following page.next with limit={limit}: "
+                        f"repeated {sorted(twice)[:3]}, lost {sorted(map(str, lost))[:3]} "
+                        f"of {len(everything)}",
+                        full,
+                        reply,
+                    )
+                return None
+
+            self.consistently(check)
 
         def fulfillments_listed(self, pick: int) -> None:
             having = [r for r in self.returns if r.fulfillments]
@@ -438,10 +465,13 @@ def build_machine(
                 return
             ret = having[-1 - pick % len(having)]
             op = "listReturnFulfillments"
-            reply = self.call(
-                op, {"orderId": ret.order_id, "returnId": ret.id}, query={"limit": "250"}
-            )
-            if reply.ok and not reply.get("page", "next"):
+
+            def check() -> Problem | None:
+                reply = self.call(
+                    op, {"orderId": ret.order_id, "returnId": ret.id}, query=s.list_query(op)
+                )
+                if not reply.ok or reply.get("page", "next"):
+                    return None
                 ids = {
                     i.get("id")
                     for i in reply.get("returnFulfillments") or []
@@ -449,7 +479,10 @@ def build_machine(
                 }
                 missing = [f for f in ret.fulfillments if f not in ids]
                 if missing:
-                    self.fail(op, "stale_list", f"fulfillments {missing} are not listed", reply)
+                    return op, "stale_list", f"fulfillments {missing} are not listed", reply
+                return None
+
+            self.consistently(check)
 
         # ---- invariants ----
 
@@ -462,45 +495,35 @@ def build_machine(
             """getReturn shows the modelled status and items, or the last action had no effect."""
             if not open_("getReturn"):
                 return
-            reply = self.call("getReturn", {"orderId": ret.order_id, "id": ret.id})
-            if not reply.ok:
-                if reply.status == 404:
-                    self.fail(
-                        "getReturn",
-                        "data_mismatch",
-                        f"return {ret.id} exists but answered 404",
-                        reply,
+
+            def check() -> Problem | None:
+                reply = self.call("getReturn", {"orderId": ret.order_id, "id": ret.id})
+                if not reply.ok:
+                    if reply.status == 404:
+                        message = f"return {ret.id} exists but answered 404"
+                        return "getReturn", "data_mismatch", message, reply
+                    return None
+                got = reply.get("return", "status")
+                if got != ret.status:
+                    if ret.last_action is not None:
+                        return (
+                            ret.last_action,
+                            "effect_missing",
+                            f"after {ret.last_action} succeeded, getReturn shows {got!r}, "
+                            f"not {ret.status!r}",
+                            reply,
+                        )
+                    message = f"getReturn shows {got!r}, the return is {ret.status!r}"
+                    return "getReturn", "data_mismatch", message, reply
+                if not same_items(reply.get("return"), ret.lines):
+                    message = (
+                        f"created with {ret.lines}, reads back "
+                        f"{describe_items(reply.get('return'))}"
                     )
-                return
-            got = reply.get("return", "status")
-            if got != ret.status:
-                if ret.last_action is not None:
-                    self.fail(
-                        ret.last_action,
-                        "effect_missing",
-                        f"after {ret.last_action} succeeded, getReturn shows {got!r}, "
-                        f"not {ret.status!r}",
-                        reply,
-                    )
-                self.fail(
-                    "getReturn",
-                    "data_mismatch",
-                    f"getReturn shows {got!r}, the return is {ret.status!r}",
-                    reply,
-                )
-            lines: dict[str, int] = {}
-            for item in reply.get("return", "returnItems") or []:
-                if isinstance(item, dict) and isinstance(item.get("orderItemId"), str):
-                    lines[item["orderItemId"]] = lines.get(item["orderItemId"], 0) + (
-                        as_int(item.get("quantity")) or 0
-                    )
-            if lines and lines != ret.lines:
-                self.fail(
-                    "getReturn",
-                    "data_mismatch",
-                    f"created with {ret.lines}, reads back {lines}",
-                    reply,
-                )
+                    return "getReturn", "data_mismatch", message, reply
+                return None
+
+            self.consistently(check)
 
     return Lifecycle
 
@@ -518,23 +541,20 @@ def run_machine(s: Session, max_examples: int, steps: int = 12, seconds: float =
         runs += 1
         seen: list[Violation] = []
         budget = Budget(requests=max_examples * steps * 6, seconds=seconds)
-        machine = build_machine(s, orders, skip, seen, budget)
-        test = get_state_machine_test(
-            machine,
-            settings=settings(
-                max_examples=max_examples,
-                stateful_step_count=steps,
-                deadline=None,
-                database=None,
-                derandomize=False,
-                suppress_health_check=list(HealthCheck),
-            ),
-            _min_steps=steps // 2,
-        )
-        seeded = seed(s.settings.seed)(test)
+        machine = seed(s.settings.seed)(build_machine(s, orders, skip, seen, budget))
         try:
             with with_reporter(lambda _: None):
-                seeded()
+                run_state_machine_as_test(
+                    machine,
+                    settings=settings(
+                        max_examples=max_examples,
+                        stateful_step_count=steps,
+                        deadline=None,
+                        database=None,
+                        derandomize=False,
+                        suppress_health_check=list(HealthCheck),
+                    ),
+                )
         except Violation as found:
             _record(s, found)
             skip.add(found.op)

@@ -662,6 +662,11 @@ class _Run:
         interaction = recorder.interactions.get(failing_id) or recorder.interactions.get(case_id)
         response = getattr(interaction, "response", None)
         status = int(getattr(response, "status_code", 0) or 0)
+        if status == 429:
+            # Throttled: the answer says nothing about the check (e.g. `ignored_auth` sends its
+            # own requests without a token, and the one that failed was throttled).
+            self.dropped["rate_limited"] += 1
+            return
         reason = REASONS.get(check)
         if check in ("ignored_auth", "missing_required_header") and status >= 500:
             reason = "server_error"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.contract import operation
-from conformance.discover import KnownReturn, OrderInfo, as_int
-from conformance.probes.reads import UNKNOWN_ID, list_behaviour
+from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
+from conformance.probes.reads import UNKNOWN_ID, first_list, list_behaviour
 from conformance.probes.session import Session
 from conformance.target import Reply
 
@@ -31,7 +31,8 @@ def probe_lifecycle(s: Session) -> None:
     quantity_rule(s)
     for op, params in (("listReturns", {}), ("listOrderReturns", _busiest_order(s))):
         if s.is_open(op) and params is not None:
-            reply = s.call(op, params, query={"limit": "250"})
+            s.settle()
+            reply = first_list(s, op, params)
             if reply.ok:
                 list_behaviour(s, op, params, reply)
 
@@ -86,12 +87,14 @@ def create_return(s: Session) -> KnownReturn | None:
     if not reply.ok:
         return None
     created = reply.get("return")
-    s.inventory.learn_return(created, order.id, ours=True)
+    s.inventory.learn_return(created, order.id, ours=True, asked={line: 1})
     rid = reply.get("return", "returnOrderId")
     if not isinstance(rid, str):
         return None
     s.seen.success(op)
     status = reply.get("return", "status")
+    if isinstance(status, str):
+        s.new_return_statuses.add(status)
     s.check(
         op,
         status in ("requested", "approved"),
@@ -100,26 +103,15 @@ def create_return(s: Session) -> KnownReturn | None:
         f"a new return must be requested or approved, not {status!r}",
         reply,
     )
-    lines = _lines(created)
     s.check(
         op,
-        lines == {line: 1},
+        same_items(created, {line: 1}),
         "data_mismatch",
         "items_written",
-        f"asked to return 1 × {line}, the answer says {lines}",
+        f"asked to return 1 × {line}, the answer says {describe_items(created)}",
         reply,
     )
     return s.inventory.returns.get(rid)
-
-
-def _lines(ret: Any) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    if isinstance(ret, dict):
-        for item in ret.get("returnItems") or []:
-            if isinstance(item, dict) and isinstance(item.get("orderItemId"), str):
-                q = as_int(item.get("quantity")) or 0
-                lines[item["orderItemId"]] = lines.get(item["orderItemId"], 0) + q
-    return lines
 
 
 def get_return(s: Session, ret: KnownReturn) -> Reply:
@@ -129,15 +121,20 @@ def get_return(s: Session, ret: KnownReturn) -> Reply:
 def read_back(s: Session, ret: KnownReturn) -> None:
     """Read-your-writes: the created return is gettable with the same items, and listed."""
     if s.is_open("getReturn"):
-        reply = get_return(s, ret)
+
+        def gettable() -> tuple[bool, Reply]:
+            got = get_return(s, ret)
+            return got.ok and same_items(got.get("return"), ret.lines), got
+
+        ok, reply = s.eventually(gettable)
         if reply.ok:
             s.seen.success("getReturn")
             s.check(
                 "getReturn",
-                _lines(reply.get("return")) == ret.lines,
+                ok,
                 "data_mismatch",
                 "items_round_trip",
-                f"created with {ret.lines}, read back {_lines(reply.get('return'))}",
+                f"created with {ret.lines}, read back {describe_items(reply.get('return'))}",
                 reply,
             )
         elif reply.status == 404:
@@ -145,7 +142,12 @@ def read_back(s: Session, ret: KnownReturn) -> None:
                 "getReturn",
                 "data_mismatch",
                 "created_is_gettable",
-                f"return {ret.id} was just created but getReturn answered 404",
+                f"return {ret.id} was just created but getReturn answered 404"
+                + (
+                    f" (asked again for {s.settings.consistency_window:g} s)"
+                    if s.settings.consistency_window
+                    else ""
+                ),
                 reply,
             )
         isolation(s, ret)
@@ -284,7 +286,7 @@ def transition(s: Session, op: str, ret: KnownReturn) -> None:
 
 def _unsupported_probe(s: Session, op: str) -> None:
     """No return fits the action: still learn whether the platform has it at all."""
-    some = next(iter(s.inventory.returns.values()), None)
+    some = next(iter(s.inventory.usable()), None)
     if some is not None and (some.created_by_suite or s.settings.act_on_existing):
         reply = act(s, op, some)
     elif s.inventory.orders:
@@ -490,7 +492,7 @@ def fulfillment_flow(s: Session) -> None:
 
 def _unsupported_rf(s: Session) -> None:
     op = "createReturnFulfillment"
-    some = next(iter(s.inventory.returns.values()), None)
+    some = next(iter(s.inventory.usable()), None)
     order = some.order_id if some else (s.inventory.orders[0].id if s.inventory.orders else None)
     if order is None:
         return
@@ -517,12 +519,17 @@ def _unsupported_rf(s: Session) -> None:
 def fulfillment_read_back(s: Session, ret: KnownReturn, ful_id: str, number: str) -> None:
     params = {"orderId": ret.order_id, "returnId": ret.id}
     if s.is_open("getReturnFulfillment"):
-        got = s.call("getReturnFulfillment", {**params, "id": ful_id})
+
+        def gettable() -> tuple[bool, Reply]:
+            got = s.call("getReturnFulfillment", {**params, "id": ful_id})
+            return got.ok and got.get("returnFulfillment", "tracking", "number") == number, got
+
+        ok, got = s.eventually(gettable)
         if got.ok:
             s.seen.success("getReturnFulfillment")
             s.check(
                 "getReturnFulfillment",
-                got.get("returnFulfillment", "tracking", "number") == number,
+                ok,
                 "data_mismatch",
                 "tracking_round_trip",
                 f"tracking number read back differs from {number!r}",
@@ -536,15 +543,9 @@ def fulfillment_read_back(s: Session, ret: KnownReturn, ful_id: str, number: str
                 f"fulfillment {ful_id} was just created but answered 404",
                 got,
             )
-        other = next(
-            (
-                r
-                for r in s.inventory.returns.values()
-                if r.id != ret.id and r.order_id == ret.order_id
-            ),
-            None,
-        )
-        other = other or next((r for r in s.inventory.returns.values() if r.id != ret.id), None)
+        usable = [r for r in s.inventory.usable() if r.id != ret.id]
+        other = next((r for r in usable if r.order_id == ret.order_id), None)
+        other = other or next(iter(usable), None)
         if other is not None:
             leak = s.call(
                 "getReturnFulfillment",
@@ -610,7 +611,9 @@ def quantity_rule(s: Session) -> None:
                 well_formed=False,
             )
             if reply.ok:
-                s.inventory.learn_return(reply.get("return"), order.id, ours=True)
+                s.inventory.learn_return(
+                    reply.get("return"), order.id, ours=True, probe=True, asked={line: left + 1}
+                )
             s.check(
                 op,
                 not reply.ok,
@@ -642,7 +645,7 @@ def split(s: Session, order: OrderInfo, line: str, left: int) -> None:
     )
     if not first.ok:
         return
-    s.inventory.learn_return(first.get("return"), order.id, ours=True)
+    s.inventory.learn_return(first.get("return"), order.id, ours=True, asked={line: left - 1})
     second = s.call(
         op,
         {"orderId": order.id},
@@ -650,7 +653,9 @@ def split(s: Session, order: OrderInfo, line: str, left: int) -> None:
         well_formed=False,
     )
     if second.ok:
-        s.inventory.learn_return(second.get("return"), order.id, ours=True)
+        s.inventory.learn_return(
+            second.get("return"), order.id, ours=True, probe=True, asked={line: 2}
+        )
     s.check(
         op,
         not second.ok,

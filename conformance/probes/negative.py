@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance.contract import Operation, operations
 from conformance.discover import KnownReturn
+from conformance.probes.beyond import probe_beyond
 from conformance.probes.lifecycle import ACTIONS
 from conformance.probes.reads import UNKNOWN_ID
 from conformance.probes.session import Session
@@ -27,6 +28,7 @@ def probe_negative(s: Session) -> None:
         invalid_create_bodies(s)
         invalid_action_bodies(s)
         invalid_fulfillment_bodies(s)
+        probe_beyond(s)
 
 
 def _params(s: Session, *, write: bool) -> dict[str, str]:
@@ -38,7 +40,7 @@ def _params(s: Session, *, write: bool) -> dict[str, str]:
     order = s.inventory.orders[0].id if s.inventory.orders else UNKNOWN_ID
     allowed = [
         r
-        for r in s.inventory.returns.values()
+        for r in s.inventory.usable()
         if not write or r.created_by_suite or s.settings.act_on_existing
     ]
     ret: KnownReturn | None = next(iter(allowed), None)
@@ -109,7 +111,7 @@ def auth(s: Session) -> None:
 def unknown_ids(s: Session) -> None:
     """Ids that do not exist must be 404 NOT_FOUND, not 200 and not 5xx."""
     order = s.inventory.orders[0].id if s.inventory.orders else None
-    ret = next(iter(s.inventory.returns.values()), None)
+    ret = next(iter(s.inventory.usable()), None)
     cases: list[tuple[str, dict[str, str]]] = [
         ("listOrderReturns", {"orderId": UNKNOWN_ID}),
     ]
@@ -155,6 +157,7 @@ def unknown_ids(s: Session) -> None:
 
 
 def invalid_list_params(s: Session) -> None:
+    """Malformed list parameters must be refused with 400 (contract section 2)."""
     cases = [
         ({"limit": "0"}, "limit=0"),
         ({"limit": "251"}, "limit=251"),
@@ -163,14 +166,25 @@ def invalid_list_params(s: Session) -> None:
         ({"createdAt[from]": "yesterday"}, "createdAt[from]=yesterday"),
     ]
     order = s.inventory.orders[0].id if s.inventory.orders else None
-    lists = [
-        (op, {k: str(v) for k, v in params.items()})
-        for op, params in (("listReturns", {}), ("listOrderReturns", {"orderId": order}))
-        if s.is_open(op) and op in s.seen.succeeded and None not in params.values()
+    ret = next((r for r in s.inventory.usable() if r.fulfillments), None)
+    ret = ret or next(iter(s.inventory.usable()), None)
+    lists: list[tuple[str, dict[str, str], list[tuple[dict[str, str], str]]]] = [
+        ("listReturns", {}, cases),
+        ("listOrderReturns", {"orderId": order} if order else {}, cases),
     ]
-    s.prefetch([(op, params, query, "valid") for op, params in lists for query, _ in cases])
-    for op, params in lists:
-        for query, what in cases:
+    if ret is not None:  # no filters on a return's fulfillments: only limit and page
+        params = {"orderId": ret.order_id, "returnId": ret.id}
+        lists.append(("listReturnFulfillments", params, cases[:4]))
+    chosen = [
+        (op, params, queries)
+        for op, params, queries in lists
+        if s.is_open(op) and op in s.seen.succeeded and (params or op == "listReturns")
+    ]
+    s.prefetch(
+        [(op, params, query, "valid") for op, params, queries in chosen for query, _ in queries]
+    )
+    for op, params, queries in chosen:
+        for query, what in queries:
             reply = s.call(op, params, query=query, well_formed=False)
             s.refused(op, reply, what)
 
@@ -183,10 +197,7 @@ def _create_cases(line: str) -> list[tuple[Any, str]]:
         ({"return": {"items": [{**item, "quantity": "one"}]}}, "quantity 'one'"),
         ({"return": {"items": []}}, "an empty item list"),
         ({"return": {"note": "no items"}}, "a return without items"),
-        (
-            {"return": {"items": [{**item, "reason": "conformance-unknown-reason"}]}},
-            "an unknown reason",
-        ),
+        ({"return": {"items": [{**item, "reason": 7}]}}, "a reason that is not a string"),
         ({"return": {"items": [item], "note": 12345}}, "a note that is not a string"),
         ({"items": [item]}, "a body without the `return` wrapper"),
         ([item], "a JSON array body"),
@@ -194,15 +205,17 @@ def _create_cases(line: str) -> list[tuple[Any, str]]:
 
 
 def invalid_create_bodies(s: Session) -> None:
+    """Bodies that break the request schema, on the scratch order (see `Inventory.scratch_order`):
+    a return the platform wrongly accepts is kept apart from the other checks' data."""
     op = "createReturn"
-    order = s.inventory.orders[0] if s.inventory.orders else None
-    if order is None or not s.is_open(op) or not order.lines:
+    order = s.inventory.scratch_order()
+    if order is None or not s.is_open(op):
         return
     line = next(iter(order.lines))
     for body, what in _create_cases(line):
         reply = s.call(op, {"orderId": order.id}, body=body, well_formed=False)
         if reply.ok:
-            s.inventory.learn_return(reply.get("return"), order.id, ours=True)
+            s.inventory.learn_return(reply.get("return"), order.id, ours=True, probe=True)
         s.refused(op, reply, what)
     reply = s.call(op, {"orderId": order.id}, raw_body=b"{not json", well_formed=False)
     s.refused(op, reply, "a body that is not JSON")
@@ -212,6 +225,8 @@ def invalid_create_bodies(s: Session) -> None:
         body={"return": {"items": [{"id": UNKNOWN_ID, "quantity": 1, "reason": "damaged"}]}},
         well_formed=False,
     )
+    if reply.ok:
+        s.inventory.learn_return(reply.get("return"), order.id, ours=True, probe=True)
     if not reply.problem and op not in s.unsupported:
         s.check(
             op,
@@ -238,12 +253,13 @@ def invalid_action_bodies(s: Session) -> None:
     for op in ("approveReturn", "cancelReturn"):
         if not s.is_open(op):
             continue
+        also = s.applicable_refusals(op, ret)
         reply = s.call(
             op, {"orderId": ret.order_id, "id": ret.id}, body={"note": 12345}, well_formed=False
         )
         if reply.ok:
             s.inventory.learn_return(reply.get("return"), ret.order_id)
-        s.refused(op, reply, "a note that is not a string")
+        s.refused(op, reply, "a note that is not a string", also=also)
         return
 
 
@@ -262,5 +278,6 @@ def invalid_fulfillment_bodies(s: Session) -> None:
         ({"tracking": {"number": "CONF-X"}}, "a body without the `returnFulfillment` wrapper"),
     ]
     for body, what in cases:
+        also = s.applicable_refusals(op, ret)
         reply = s.call(op, params, body=body, well_formed=False)
-        s.refused(op, reply, what)
+        s.refused(op, reply, what, also=also)

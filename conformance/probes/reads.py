@@ -3,9 +3,12 @@ and the return fulfillment reads. They also fill the inventory with what exists.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from conformance.probes.session import Read, Session
+from conformance.discover import KnownReturn
+from conformance.probes.session import DATA_KEY, Read, Session
+from conformance.schemas import parse_instant
 from conformance.target import Reply
 
 MAX_PAGES = 60
@@ -23,16 +26,38 @@ def probe_reads(s: Session) -> None:
         s.drop_prefetched()
 
 
-def _ids(reply: Reply, key: str = "returns", id_key: str = "returnOrderId") -> list[Any]:
+ID_KEY = {"returns": "returnOrderId", "returnFulfillments": "id"}
+
+
+def _ids(reply: Reply, key: str = "returns") -> list[Any]:
     items = reply.get(key)
     if not isinstance(items, list):
         return []
-    return [i.get(id_key) for i in items if isinstance(i, dict)]
+    return [i.get(ID_KEY[key]) for i in items if isinstance(i, dict)]
+
+
+def first_list(s: Session, op: str, params: dict[str, str]) -> Reply:
+    """The operation's first page with `limit=250`; if `limit` is refused with 400, the same
+    request without it, so that the list still counts as working (`partial`, not undecided)."""
+    reply = s.call(op, params, query=s.list_query(op))
+    if reply.status != 400 or op in s.limit_refused:
+        return reply
+    plain = s.call(op, params)
+    if plain.ok:
+        s.limit_refused.add(op)
+        s.finding(
+            op,
+            "pagination_rejected",
+            "pagination",
+            "limit=250 was rejected with 400 (the same request without limit succeeded)",
+            reply,
+        )
+    return plain
 
 
 def list_returns(s: Session) -> None:
     op = "listReturns"
-    reply = s.call(op, query={"limit": "250"})
+    reply = first_list(s, op, {})
     if s.unsupported.get(op):
         return
     if reply.status == 404:
@@ -49,7 +74,7 @@ def list_returns(s: Session) -> None:
         return
     s.seen.success(op)
     for body in reply.get("returns") or []:
-        s.inventory.learn_return(body, None)
+        s.inventory.learn_return(body, None, listed_by=op)
     list_behaviour(s, op, {}, reply)
 
 
@@ -58,11 +83,13 @@ def list_order_returns(s: Session) -> None:
     best: tuple[int, str, Reply] | None = None
     orders = s.inventory.orders[:10]
     for index, order in enumerate(orders):
-        reply = s.call(op, {"orderId": order.id}, query={"limit": "250"})
+        reply = first_list(s, op, {"orderId": order.id}) if index == 0 else None
+        if reply is None:
+            reply = s.call(op, {"orderId": order.id}, query=s.list_query(op))
         if not s.is_open(op):
             return
         if index == 0 and reply.ok:  # it answers: ask for the other orders side by side
-            s.prefetch([(op, {"orderId": o.id}, {"limit": "250"}, "valid") for o in orders[1:]])
+            s.prefetch([(op, {"orderId": o.id}, s.list_query(op), "valid") for o in orders[1:]])
         if reply.status == 404:
             s.finding(
                 op,
@@ -78,7 +105,7 @@ def list_order_returns(s: Session) -> None:
         s.seen.success(op)
         found = reply.get("returns") or []
         for body in found:
-            s.inventory.learn_return(body, order.id)
+            s.inventory.learn_return(body, order.id, listed_by=op)
         if best is None or len(found) > best[0]:
             best = (len(found), order.id, reply)
     if best is not None:
@@ -87,27 +114,32 @@ def list_order_returns(s: Session) -> None:
         s.call(op, {"orderId": UNKNOWN_ID})
 
 
+def _instant(value: Any) -> datetime | None:
+    return parse_instant(value) if isinstance(value, str) else None
+
+
 def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> None:
     """limit, page, status and createdAt against the full list (contract section 4)."""
+    s.settle()  # the answers compared with each other must all show the last write
     everything = [i for i in full.get("returns") or [] if isinstance(i, dict)]
     if full.get("page", "next"):
-        s.collect(op, params)  # more than 250 returns (or endless): follow it, bounded
+        s.collect(op, params)  # more than one page (or endless): follow it, bounded
         return
     statuses = sorted({str(i["status"]) for i in everything if isinstance(i.get("status"), str)})
-    stamps = [str(i["createdAt"]) for i in everything if isinstance(i.get("createdAt"), str)]
+    stamps = [str(i["createdAt"]) for i in everything if _instant(i.get("createdAt"))]
+    status_query = s.list_query(op, status=statuses[0]) if statuses else {}
+    window = {"createdAt[from]": stamps[0], "createdAt[to]": stamps[0]} if stamps else {}
     # The first page and both filters are independent reads: they go out side by side.
     ahead: list[Read] = [(op, params, {"limit": str(PAGE_LIMIT)}, "valid")]
     if statuses:
-        ahead.append((op, params, {"status": statuses[0], "limit": "250"}, "valid"))
+        ahead.append((op, params, status_query, "valid"))
     if stamps:
-        ahead.append(
-            (op, params, {"createdAt[from]": stamps[0], "createdAt[to]": stamps[0]}, "valid")
-        )
+        ahead.append((op, params, window, "valid"))
     s.prefetch(ahead)
     pagination(s, op, params, [i.get("returnOrderId") for i in everything])
     if statuses:
         wanted = statuses[0]
-        reply = s.call(op, params, query={"status": wanted, "limit": "250"})
+        reply = s.call(op, params, query=status_query)
         if reply.status == 400:
             s.finding(
                 op,
@@ -127,19 +159,21 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
                 f"status={wanted} returned returns of other statuses: {wrong[:5]}",
                 reply,
             )
-            expected = {i.get("returnOrderId") for i in everything if i.get("status") == wanted}
-            missing = expected - {i.get("returnOrderId") for i in got}
-            s.check(
-                op,
-                not missing,
-                "filter_ignored",
-                "status_filter",
-                f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
-                reply,
-            )
+            if not reply.get("page", "next"):
+                expected = {i.get("returnOrderId") for i in everything if i.get("status") == wanted}
+                missing = expected - {i.get("returnOrderId") for i in got}
+                s.check(
+                    op,
+                    not missing,
+                    "filter_ignored",
+                    "status_filter",
+                    f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
+                    reply,
+                )
     if stamps:
         stamp = stamps[0]
-        reply = s.call(op, params, query={"createdAt[from]": stamp, "createdAt[to]": stamp})
+        moment = _instant(stamp)
+        reply = s.call(op, params, query=window)
         if reply.status == 400:
             s.finding(
                 op,
@@ -150,8 +184,10 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
             )
         elif reply.ok:
             got = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
-            outside = [i.get("returnOrderId") for i in got if i.get("createdAt") != stamp]
-            hit = any(i.get("createdAt") == stamp for i in got)
+            outside = [
+                i.get("returnOrderId") for i in got if _instant(i.get("createdAt")) != moment
+            ]
+            hit = any(_instant(i.get("createdAt")) == moment for i in got)
             s.check(
                 op,
                 hit and not outside,
@@ -163,10 +199,13 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
             )
 
 
-def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) -> None:
+def pagination(
+    s: Session, op: str, params: dict[str, str], all_ids: list[Any], limit: int = PAGE_LIMIT
+) -> None:
     """Follow page.next with a small limit: at most `limit` per page, nothing twice or lost."""
+    key = DATA_KEY[op]
     seen: list[Any] = []
-    query = {"limit": str(PAGE_LIMIT)}
+    query = {"limit": str(limit)}
     for _ in range(MAX_PAGES):
         reply = s.call(op, params, query=query)
         if reply.status == 400:
@@ -174,19 +213,21 @@ def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) 
                 op,
                 "pagination_rejected",
                 "pagination",
-                f"limit={query['limit']} / page was rejected with 400",
+                f"limit={query['limit']}"
+                + (" with a page token" if "page" in query else "")
+                + " was rejected with 400",
                 reply,
             )
             return
         if not reply.ok:
             return
-        page = _ids(reply)
+        page = _ids(reply, key)
         if not s.check(
             op,
-            len(page) <= PAGE_LIMIT,
+            len(page) <= limit,
             "pagination_broken",
             "limit",
-            f"limit={PAGE_LIMIT} answered {len(page)} items",
+            f"limit={limit} answered {len(page)} items",
             reply,
         ):
             return
@@ -196,13 +237,13 @@ def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) 
             break
         if not s.endless_check(op, page, nxt, query.get("page"), reply):
             return
-        query = {"limit": str(PAGE_LIMIT), "page": nxt}
+        query = {"limit": str(limit), "page": nxt}
     else:
         s.finding(
             op,
             "pagination_broken",
             "pagination",
-            f"page.next was still set after {MAX_PAGES} pages of {PAGE_LIMIT}",
+            f"page.next was still set after {MAX_PAGES} pages of {limit}",
             reply,
         )
         return
@@ -213,15 +254,43 @@ def pagination(s: Session, op: str, params: dict[str, str], all_ids: list[Any]) 
         not twice and not lost,
         "pagination_broken",
         "pagination",
-        f"following page.next with limit={PAGE_LIMIT}: repeated {twice[:5]}, "
+        f"following page.next with limit={limit}: repeated {twice[:5]}, "
         f"lost {lost[:5]} of {len(all_ids)}",
+        reply,
+    )
+
+
+def not_found_after_listing(s: Session, op: str, ret: KnownReturn, reply: Reply) -> None:
+    """A listed return answered 404: charge the list that named it when its order is unknown
+    to the order reads, else `op`; either way, nothing more is tested on that return."""
+    s.inventory.forget(ret.id)
+    lists = sorted(ret.listed_by) or ["an earlier answer"]
+    named = " and ".join(lists)
+    if s.inventory.order(ret.order_id) is None and "listOrderReturns" not in ret.listed_by:
+        order = s.call("getOrder", {"id": ret.order_id})
+        if order.status == 404 or not order.ok:
+            for list_op in ret.listed_by or {"listReturns"}:
+                s.finding(
+                    list_op,
+                    "data_mismatch",
+                    "listed_exists",
+                    f"{list_op} names return {ret.id} on order {ret.order_id}, but that order "
+                    f"does not exist (getOrder answered {order.status}) and {op} answered 404",
+                    reply,
+                )
+            return
+    s.finding(
+        op,
+        "data_mismatch",
+        "listed_is_gettable",
+        f"return {ret.id} is listed by {named} on order {ret.order_id}, but {op} answered 404",
         reply,
     )
 
 
 def get_returns(s: Session) -> None:
     op = "getReturn"
-    known = list(s.inventory.returns.values())[:3]
+    known = s.inventory.usable()[:3]
     for index, ret in enumerate(known):
         reply = s.call(op, {"orderId": ret.order_id, "id": ret.id})
         if not s.is_open(op):
@@ -231,13 +300,7 @@ def get_returns(s: Session) -> None:
                 [(op, {"orderId": r.order_id, "id": r.id}, None, "valid") for r in known[1:]]
             )
         if reply.status == 404:
-            s.finding(
-                op,
-                "data_mismatch",
-                "listed_is_gettable",
-                f"return {ret.id} is listed on order {ret.order_id} but getReturn answered 404",
-                reply,
-            )
+            not_found_after_listing(s, op, ret, reply)
         elif reply.ok:
             s.seen.success(op)
             s.check(
@@ -248,22 +311,24 @@ def get_returns(s: Session) -> None:
                 f"asked for {ret.id}, got {reply.get('return', 'returnOrderId')!r}",
                 reply,
             )
-    if not known and s.inventory.orders:
+    if not s.inventory.usable() and s.inventory.orders:
         s.call(op, {"orderId": s.inventory.orders[0].id, "id": UNKNOWN_ID})
 
 
 def fulfillment_reads(s: Session) -> None:
-    """List fulfillments of existing returns (approved or closed first) and get one."""
-    candidates = sorted(
-        s.inventory.returns.values(), key=lambda r: r.status not in ("approved", "closed")
-    )[:4]
+    """List fulfillments of existing returns (approved or closed first), get one, and page
+    through a return's fulfillments."""
+    candidates = sorted(s.inventory.usable(), key=lambda r: r.status not in ("approved", "closed"))[
+        :4
+    ]
     for ret in candidates:
-        ids = list_fulfillments(s, ret.order_id, ret.id)
+        ids = list_fulfillments(s, ret)
         if ids is None:
             break
         ret.fulfillments = [i for i in ids if isinstance(i, str)]
         if ret.fulfillments:
             get_fulfillment(s, ret.order_id, ret.id, ret.fulfillments[0])
+            fulfillment_pagination(s, ret)
             break
     if not candidates and s.inventory.orders:
         order = s.inventory.orders[0].id
@@ -271,23 +336,30 @@ def fulfillment_reads(s: Session) -> None:
         s.call("getReturnFulfillment", {"orderId": order, "returnId": UNKNOWN_ID, "id": UNKNOWN_ID})
 
 
-def list_fulfillments(s: Session, order_id: str, return_id: str) -> list[Any] | None:
+def fulfillment_pagination(s: Session, ret: KnownReturn) -> None:
+    """listReturnFulfillments honours `limit` and `page` like the return lists."""
     op = "listReturnFulfillments"
-    reply = s.call(op, {"orderId": order_id, "returnId": return_id})
+    if not s.is_open(op) or op in s.limit_refused or not ret.fulfillments:
+        return
+    s.settle()
+    pagination(s, op, {"orderId": ret.order_id, "returnId": ret.id}, list(ret.fulfillments), 1)
+
+
+def list_fulfillments(s: Session, ret: KnownReturn) -> list[Any] | None:
+    op = "listReturnFulfillments"
+    params = {"orderId": ret.order_id, "returnId": ret.id}
+    reply = first_list(s, op, params)
     if not s.is_open(op):
         return None
     if not reply.ok:
         if reply.status == 404:
-            s.finding(
-                op,
-                "data_mismatch",
-                "listed_is_gettable",
-                f"return {return_id} exists but its fulfillments answered 404",
-                reply,
-            )
+            not_found_after_listing(s, op, ret, reply)
         return []
     s.seen.success(op)
-    return _ids(reply, "returnFulfillments", "id")
+    if reply.get("page", "next"):
+        items, _, _ = s.collect(op, params)
+        return [i.get("id") for i in items]
+    return _ids(reply, "returnFulfillments")
 
 
 def get_fulfillment(s: Session, order_id: str, return_id: str, ful_id: str) -> Reply | None:
@@ -300,7 +372,8 @@ def get_fulfillment(s: Session, order_id: str, return_id: str, ful_id: str) -> R
             op,
             "data_mismatch",
             "listed_is_gettable",
-            f"fulfillment {ful_id} is listed on return {return_id} but answered 404",
+            f"fulfillment {ful_id} is listed by listReturnFulfillments on return {return_id} "
+            "but answered 404",
             reply,
         )
     elif reply.ok:

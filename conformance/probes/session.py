@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance import schemas
 from conformance.contract import Operation, documented_statuses, operation, vocabularies
-from conformance.discover import Inventory
+from conformance.discover import Inventory, KnownReturn
 from conformance.findings import Finding, Observations
 from conformance.target import NO_BODY, Auth, Reply, Target
 
@@ -73,6 +73,14 @@ class Session:
     unsupported: dict[str, str] = field(default_factory=dict)
     # Replies to reads sent ahead, side by side (`prefetch`), waiting for their `call`.
     _ready: dict[ReadKey, list[Reply]] = field(default_factory=dict, repr=False)
+    # Values the suite itself sent outside the normalized vocabularies (probes of unknown
+    # reasons): when they come back in an answer, they are the suite's, not the platform's.
+    sent_values: set[str] = field(default_factory=set)
+    # List operations that refuse `limit` (400): their other requests go without it.
+    limit_refused: set[str] = field(default_factory=set)
+    # The statuses createReturn gave the suite's well-formed returns (lifecycle.newReturnStatus).
+    new_return_statuses: set[str] = field(default_factory=set)
+    _last_write: float = field(default=0.0, repr=False)
 
     # ---- recording ----
 
@@ -107,9 +115,18 @@ class Session:
             self.finding(op_id, reason, check, message, *evidence)
         return ok
 
-    def refused(self, op_id: str, reply: Reply, what: str, check: str = "invalid_input") -> None:
-        """Invalid input must be refused with 400 (or 422 for a business rule). A 5xx is already
-        a finding of the wire checks; throttling and timeouts decide nothing here."""
+    def refused(
+        self,
+        op_id: str,
+        reply: Reply,
+        what: str,
+        check: str = "invalid_input",
+        also: Iterable[int] = (),
+    ) -> None:
+        """Invalid input must be refused: 400 INVALID_REQUEST (or 422 for a business rule), or
+        any other refusal that also applies to the request (`also`: 409 on a return whose status
+        forbids the action, 404 on ids that do not exist). A 5xx is already a finding of the wire
+        checks; throttling and timeouts decide nothing here."""
         if reply.problem or op_id in self.unsupported:
             return
         if reply.ok:
@@ -121,14 +138,29 @@ class Session:
                 reply,
             )
         elif (reply.status or 0) < 500:
+            allowed = sorted({400, 422, *also})
             self.check(
                 op_id,
-                reply.status in (400, 422),
+                reply.status in allowed,
                 "undocumented_status",
                 check,
-                f"{what} must answer 400 INVALID_REQUEST, got {reply.status}",
+                f"{what} must be refused with 400 INVALID_REQUEST (or an applicable "
+                f"{'/'.join(str(code) for code in allowed if code != 400)}), got {reply.status}",
                 reply,
             )
+
+    def applicable_refusals(self, op_id: str, ret: KnownReturn | None) -> tuple[int, ...]:
+        """Refusals that apply to any request of `op_id` on `ret` besides a bad body: 409 when
+        the return's current status does not allow the action (contract section 2: any
+        applicable refusal is correct)."""
+        op = operation(op_id)
+        if ret is None:
+            return (404,)
+        if op.kind == "action" and ret.status not in op.from_status:
+            return (409,)
+        if op_id == "createReturnFulfillment" and ret.status != "approved":
+            return (409,)
+        return ()
 
     @property
     def tag(self) -> str:
@@ -176,7 +208,11 @@ class Session:
         auth: Auth = "valid",
         raw_body: bytes | None = None,
         well_formed: bool = True,
+        beyond: bool = False,
     ) -> Reply:
+        """Send one request of `op_id` and apply the wire checks to its answer. `well_formed`:
+        the request is valid, so 501/405/403 means unsupported. `beyond`: it carries a value
+        beyond the contract (beyond.toml), so an undocumented 4xx is noted, not failed."""
         op = operation(op_id)
         path = op.url_path(**(params or {}))
         waiting = None
@@ -190,7 +226,9 @@ class Session:
             reply = self.target.call(
                 op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
             )
-        self._wire_checks(op, reply, well_formed and auth == "valid")
+        if op.method != "GET":
+            self._last_write = time.monotonic()
+        self._wire_checks(op, reply, well_formed and auth == "valid", beyond)
         return reply
 
     def collect(
@@ -199,10 +237,13 @@ class Session:
         """Every item of a list, following page.next: (items, last reply, complete)."""
         key = DATA_KEY[op_id]
         items: list[dict[str, Any]] = []
-        query: dict[str, str] = {"limit": "250"}
+        query = self.list_query(op_id)
         reply = self.call(op_id, params, query=query)
-        if reply.status == 400:  # limit rejected: noted by the list probes, not here
+        if reply.status == 400 and query:  # limit refused: noted by the list probes, not here
+            query = {}
             reply = self.call(op_id, params)
+            if reply.ok:
+                self.limit_refused.add(op_id)
         for _ in range(max_pages):
             page = [i for i in reply.get(key) or [] if isinstance(i, dict)]
             items += page
@@ -233,15 +274,35 @@ class Session:
         )
 
     def eventually(self, probe: Callable[[], tuple[bool, Reply]]) -> tuple[bool, Reply]:
-        """Read-your-writes within the configured consistency window."""
-        deadline = time.monotonic() + self.settings.consistency_window
+        """Read-your-writes within the configured consistency window: ask again until the
+        answer shows the write, or the window since the last write has passed."""
+        deadline = max(time.monotonic(), self._last_write + self.settings.consistency_window)
         while True:
             ok, reply = probe()
             if ok or time.monotonic() >= deadline:
                 return ok, reply
             time.sleep(0.2)
 
-    def _wire_checks(self, op: Operation, reply: Reply, well_formed: bool) -> None:
+    def consistent_by(self) -> float:
+        """The moment (time.monotonic) by which every read must show the last write."""
+        return self._last_write + self.settings.consistency_window
+
+    def settle(self) -> None:
+        """Wait out the consistency window after the last write, before checks that compare
+        several answers with each other (pagination, filters against the full list)."""
+        wait = self._last_write + self.settings.consistency_window - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    def list_query(self, op_id: str, **extra: str) -> dict[str, str]:
+        """A list request's query: the largest page (`limit=250`) unless the operation refuses
+        `limit`, plus `extra`."""
+        query = {} if op_id in self.limit_refused else {"limit": "250"}
+        return {**query, **extra}
+
+    def _wire_checks(
+        self, op: Operation, reply: Reply, well_formed: bool, beyond: bool = False
+    ) -> None:
         op_id = op.id
         if op_id not in DATA_KEY:  # discovery reads are not scored
             return
@@ -267,7 +328,11 @@ class Session:
                 self.finding(
                     op_id, reason, "supported", f"answered {status} to a well-formed request", reply
                 )
-        if status not in documented_statuses()[op_id] and status != 405:
+        if status not in documented_statuses()[op_id] and status != 405 and beyond:
+            self.seen.note(
+                op_id, f"answered {status} to a value beyond the contract (noted, not failed)"
+            )
+        elif status not in documented_statuses()[op_id] and status != 405:
             self.finding(
                 op_id,
                 "undocumented_status",
@@ -316,6 +381,7 @@ class Session:
             )
         if status >= 400 and not problems and reply.get("code") != status:
             problems = [f"/code: {reply.get('code')!r} differs from the HTTP status {status}"]
+        problems = self._not_ours(op_id, reply, problems)
         if problems:
             self.finding(
                 op_id,
@@ -329,13 +395,66 @@ class Session:
         if 200 <= status < 300:
             self._vocabulary(op_id, reply)
 
+    # ---- the suite's own data ----
+
+    def probe_made(self, ret: Any) -> bool:
+        """A return in an answer that a probe of invalid or beyond-contract input made (the
+        platform accepted it): what it carries is charged to the operation that accepted it,
+        never to the reads that show it later."""
+        if not isinstance(ret, dict):
+            return False
+        known = self.inventory.returns.get(str(ret.get("returnOrderId")))
+        return (known is not None and known.probe) or ret.get("note") == self.probe_tag
+
+    def foreign_made(self, ret: Any) -> bool:
+        """A return schemathesis made in this run (it carries the suite's note, but the suite's
+        own probes did not make it): its generated values are the suite's, not the platform's."""
+        if not isinstance(ret, dict) or ret.get("note") != self.tag:
+            return False
+        known = self.inventory.returns.get(str(ret.get("returnOrderId")))
+        return known is None or not known.created_by_suite
+
+    def _not_ours(self, op_id: str, reply: Reply, problems: list[str]) -> list[str]:
+        """Schema problems inside returns the probes made from bad input are not this
+        operation's; they are noted (the operation that accepted the input was charged)."""
+        if not problems or not isinstance(reply.body, dict):
+            return problems
+        kept = []
+        for problem in problems:
+            where = problem.split(":", 1)[0].split("/")
+            ret: Any = None
+            if len(where) > 1 and where[1] == "return":
+                ret = reply.body.get("return")
+            elif len(where) > 2 and where[1] == "returns" and where[2].isdigit():
+                listed = reply.body.get("returns")
+                index = int(where[2])
+                ret = listed[index] if isinstance(listed, list) and index < len(listed) else None
+            if self.probe_made(ret):
+                self.seen.note(
+                    op_id,
+                    "a return made from invalid input (which the platform accepted) breaks the "
+                    "schema when read back; charged to the operation that accepted it",
+                )
+            else:
+                kept.append(problem)
+        return kept
+
+    @property
+    def probe_tag(self) -> str:
+        """The note on what the probes of invalid or beyond-contract input create."""
+        return f"{self.tag}, input probe"
+
     def _vocabulary(self, op_id: str, reply: Reply) -> None:
         vocab = vocabularies()
         odd: list[str] = []
         strings = False
-        for kind, value in _values(reply.body):
+        for kind, value, owner in _values(reply.body):
             if kind == "quantity":
                 strings = strings or isinstance(value, str)
+                continue
+            if self.probe_made(owner) or (kind == "returnReason" and self.foreign_made(owner)):
+                continue  # values the suite wrote itself
+            if kind == "returnReason" and value in self.sent_values:
                 continue
             allowed = {
                 "status": vocab.return_status,
@@ -365,8 +484,9 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _values(body: Any) -> Iterable[tuple[str, Any]]:
-    """(kind, value) for the vocabulary-bearing fields of returns and fulfillments in a body."""
+def _values(body: Any) -> Iterable[tuple[str, Any, Any]]:
+    """(kind, value, the return it belongs to) for the vocabulary-bearing fields of the returns
+    and fulfillments in a body."""
     if not isinstance(body, dict):
         return
     returns = [body.get("return"), *(body.get("returns") or [])]
@@ -374,17 +494,17 @@ def _values(body: Any) -> Iterable[tuple[str, Any]]:
     for ret in returns:
         if not isinstance(ret, dict):
             continue
-        yield "status", ret.get("status")
+        yield "status", ret.get("status"), ret
         for item in ret.get("returnItems") or []:
             if isinstance(item, dict):
-                yield "returnReason", item.get("returnReason")
-                yield "quantity", item.get("quantity")
+                yield "returnReason", item.get("returnReason"), ret
+                yield "quantity", item.get("quantity"), ret
         for package in ret.get("packages") or []:
             if isinstance(package, dict):
-                yield "package", package.get("status")
+                yield "package", package.get("status"), ret
     for ful in fulfillments:
         if isinstance(ful, dict):
-            yield "fulfillment", ful.get("status")
+            yield "fulfillment", ful.get("status"), None
             for item in ful.get("items") or []:
                 if isinstance(item, dict):
-                    yield "quantity", item.get("quantity")
+                    yield "quantity", item.get("quantity"), None

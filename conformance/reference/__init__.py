@@ -7,5 +7,19 @@ something if the checks and the implementation were written apart.
 from conformance.reference.app import create_app
 from conformance.reference.profile import Profile, load_profile, profile_names
 from conformance.reference.server import ReferenceServer
+from conformance.reference.variations import (
+    check_variations,
+    variation_catalogue,
+    with_variations,
+)
 
-__all__ = ["Profile", "ReferenceServer", "create_app", "load_profile", "profile_names"]
+__all__ = [
+    "Profile",
+    "ReferenceServer",
+    "check_variations",
+    "create_app",
+    "load_profile",
+    "profile_names",
+    "variation_catalogue",
+    "with_variations",
+]

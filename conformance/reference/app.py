@@ -1,89 +1,48 @@
 """The reference server: the whole Returns contract over HTTP, shaped by one platform profile.
 
-Routes come from the contract's operation table; auth is one ASGI wrapper; profile gating (501 /
-403), request validation (the contract's own schemas) and the error bodies live in the dispatcher;
-the business rules live in `store.py`.
+Routes come from the contract's operation table, matched on the raw path (ids are percent-encoded
+segments); auth, throttling, latency, gzip and chunked transfer are ASGI wrappers (`wire.py`);
+profile gating (501 / 405 / 403) and request validation (the contract's own schemas, then the
+platform's own limits, `limits.toml`) live in the dispatcher; the business rules live in
+`store.py`, the resources' JSON in `render.py`, every answer leaves through `answers.py`. The
+server reads only the profile's Behaviour (named variations set it: `variations.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import hmac
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance import schemas
 from conformance.contract import Operation, discovery_operations, operations
+from conformance.reference import limits
+from conformance.reference.answers import Answers, ApiError
+from conformance.reference.paging import list_query
 from conformance.reference.profile import Profile
-from conformance.reference.render import render_fulfillment, render_order, render_return
-from conformance.reference.store import (
-    ApiError,
-    ListQuery,
-    Store,
-    decode_page,
-    paginate,
-    parse_time,
-)
+from conformance.reference.render import Renderer
+from conformance.reference.store import Store
+from conformance.reference.wire import BearerAuth, Chunked, Latency, RawPath, Throttle
+
+__all__ = ["BearerAuth", "Dispatcher", "Latency", "create_app"]
 
 log = logging.getLogger("conformance.reference")
 
 MAX_BODY = 16 * 1024 * 1024
-MAX_LIMIT = 250
 
 
 class SeededCrash(Exception):
     """A crash a defect switch asked for: answered 500 like an unhandled error, not logged."""
-
-
-def error_response(err: ApiError) -> JSONResponse:
-    return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
-
-
-class BearerAuth:
-    """Every /api/ request needs `Authorization: Bearer <token>`; anything else is 401."""
-
-    def __init__(self, app: ASGIApp, token: str, exempt: Callable[[str, str], bool]) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-        self.exempt = exempt
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            ok = hmac.compare_digest(given, self.expected)
-            if not ok and not self.exempt(scope["method"], scope["path"]):
-                err = ApiError("UNAUTHORIZED", "missing or invalid bearer token")
-                headers = {"WWW-Authenticate": "Bearer"}
-                response = JSONResponse(err.body(), status_code=401, headers=headers)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-class Latency:
-    """Answers after `seconds`, as a store across the internet would; others wait meanwhile
-    only for their own delay, so requests sent side by side overlap as they would there."""
-
-    sleep = staticmethod(asyncio.sleep)
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self.sleep(self.seconds)
-        await self.app(scope, receive, send)
 
 
 def _path_regex(path: str) -> re.Pattern[str]:
@@ -93,10 +52,14 @@ def _path_regex(path: str) -> re.Pattern[str]:
 class Dispatcher:
     """Turns one HTTP request for a contract operation into a store call and a JSON answer."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, answers: Answers) -> None:
         self.store = store
         self.profile: Profile = store.profile
         self.defects = store.defects
+        self.answers = answers
+        self.methods: dict[str, dict[str, Operation]] = {}  # path → method → operation
+        for op in (*operations(), *discovery_operations()):
+            self.methods.setdefault(op.path, {})[op.method] = op
 
     def has(self, defect: str) -> bool:
         return defect in self.defects
@@ -107,7 +70,7 @@ class Dispatcher:
             try:
                 return await self.handle(op, request)
             except ApiError as err:
-                return error_response(err)
+                return self.answers.error(err)
             except SeededCrash:
                 return JSONResponse({"error": "Internal Server Error"}, status_code=500)
             except Exception:  # a bug here must still answer in the contract's shape
@@ -127,6 +90,17 @@ class Dispatcher:
             support = self.profile.supports(op.id)
             if support != "ok" and self.has("unsupported_answers_200"):
                 return JSONResponse({"success": True})
+            behaviour = self.profile.behaviour
+            if (
+                support == "not_supported"
+                and op.is_write
+                and behaviour.unsupported_write_status == 405
+            ):
+                raise ApiError(
+                    "METHOD_NOT_ALLOWED",
+                    f"{self.profile.imitates} has no {op.id}: {op.method} is not allowed here",
+                    headers={"Allow": self.allow(op.path)},
+                )
             if support == "not_supported":
                 raise ApiError("NOT_SUPPORTED", f"{self.profile.imitates} has no {op.id}")
             if support == "not_allowed":
@@ -134,10 +108,19 @@ class Dispatcher:
                     "NOT_ALLOWED",
                     f"on {self.profile.imitates} only the buyer or marketplace may do {op.id}",
                 )
-        params = request.path_params
+        params = {key: unquote(value) for key, value in request.path_params.items()}
         body = await self._body(op, request) if op.method == "POST" else None
         status, payload, media_type = self.run(op, params, request, body)
-        return JSONResponse(payload, status_code=status, media_type=media_type)
+        return self.answers.ok(payload, status, media_type)
+
+    def allow(self, path: str) -> str:
+        """The methods of `path` the platform has (HEAD with GET), for an Allow header."""
+        methods = [
+            method
+            for method, op in sorted(self.methods[path].items())
+            if self.profile.support.get(op.id, "ok") != "not_supported"
+        ]
+        return ", ".join(methods + (["HEAD"] if "GET" in methods else []))
 
     async def _body(self, op: Operation, request: Request) -> dict[str, Any]:
         raw = await request.body()
@@ -170,71 +153,63 @@ class Dispatcher:
             if not (self.has("invalid_input_accepted") and _only_bad_quantities(op, body)):
                 details = [{"message": p} for p in problems]
                 raise ApiError("INVALID_REQUEST", f"{op.id}: {problems[0]}", details)
+            return body
+        beyond = limits.violations(op.id, body, self.profile.behaviour)
+        if beyond:
+            first = beyond[0]
+            message = f"{op.id}: {first['field']}: {first['message']}"
+            raise ApiError("INVALID_REQUEST", message, list(beyond))
         return body
 
     def run(
         self, op: Operation, params: dict[str, str], request: Request, body: dict[str, Any] | None
     ) -> tuple[int, dict[str, Any], str | None]:
-        store = self.store
-        qfmt = self.profile.behaviour.quantity_format
+        # read-lag: reads see the state of a moment ago; writes act on the current one
+        store = self.store.reads() if op.method == "GET" else self.store
+        render, pager = Renderer(store), store.pager
         order_id = params.get("orderId", "")
+        created = self.profile.behaviour.create_status
         if op.id == "listOrders":
-            query = list_query(request, with_filters=False)
-            orders, nxt = paginate(list(store.orders.values()), query, 50, False)
-            return (
-                200,
-                {
-                    "success": True,
-                    "orders": [render_order(o, qfmt) for o in orders],
-                    "page": {"next": nxt},
-                },
-                None,
-            )
+            query = list_query(request.query_params, pager, with_filters=False)
+            page = pager.orders_page(list(store.orders.values()), query)
+            return 200, pager.body("orders", [render.order(o) for o in page.items], page.next), None
         if op.id == "getOrder":
-            return (
-                200,
-                {"success": True, "order": render_order(store.order(params["id"]), qfmt)},
-                None,
-            )
+            return 200, {"success": True, "order": render.order(store.order(params["id"]))}, None
         if op.id in ("listReturns", "listOrderReturns"):
-            query = list_query(request, with_filters=True)
+            query = list_query(request.query_params, pager, with_filters=True)
             scope = order_id if op.id == "listOrderReturns" else None
             found, nxt = store.list_returns(scope, query)
-            listed = [render_return(r, store) for r in found]
-            return 200, {"success": True, "returns": listed, "page": {"next": nxt}}, None
+            listed = [render.return_(r, listed_globally=scope is None) for r in found]
+            return 200, pager.body("returns", listed, nxt), None
         if op.id == "getReturn":
-            ret = store.get_return(order_id, params["id"])
-            rendered = render_return(ret, store)
+            leak = self.has("leak_across_orders")
+            rendered = render.return_(store.get_return(order_id, params["id"], any_order=leak))
             if self.has("missing_required_field"):
                 rendered.pop("returnItems")
             return 200, {"success": True, "return": rendered}, None
         if op.id == "createReturn":
             assert body is not None
             ret = store.create_return(order_id, body.get("return") or {"items": []})
-            return 201, {"success": True, "return": render_return(ret, store)}, None
+            return created, {"success": True, "return": render.return_(ret)}, None
         if op.kind == "action":
             assert op.to_status is not None
             ret = store.get_return(order_id, params["id"])
             ret = store.act(ret, op.to_status, op.from_status)
-            return 200, {"success": True, "return": render_return(ret, store)}, None
+            return 200, {"success": True, "return": render.return_(ret)}, None
         if op.id == "listReturnFulfillments":
-            query = list_query(request, with_filters=False)
+            query = list_query(request.query_params, pager, with_filters=False)
             fuls, nxt = store.list_fulfillments(order_id, params["returnId"], query)
             media = "text/plain" if self.has("wrong_content_type") else None
-            payload = {
-                "success": True,
-                "returnFulfillments": [render_fulfillment(f, store) for f in fuls],
-                "page": {"next": nxt},
-            }
-            return 200, payload, media
+            listed = [render.fulfillment(f) for f in fuls]
+            return 200, pager.body("returnFulfillments", listed, nxt), media
         if op.id == "getReturnFulfillment":
             ful = store.get_fulfillment(order_id, params["returnId"], params["id"])
-            return 200, {"success": True, "returnFulfillment": render_fulfillment(ful, store)}, None
+            return 200, {"success": True, "returnFulfillment": render.fulfillment(ful)}, None
         if op.id == "createReturnFulfillment":
             assert body is not None
             ret = store.get_return(order_id, params["returnId"])
             ful = store.create_fulfillment(ret, body["returnFulfillment"])
-            return 201, {"success": True, "returnFulfillment": render_fulfillment(ful, store)}, None
+            return created, {"success": True, "returnFulfillment": render.fulfillment(ful)}, None
         raise AssertionError(f"no handler for {op.id}")
 
 
@@ -261,59 +236,37 @@ def _only_bad_quantities(op: Operation, body: dict[str, Any]) -> bool:
     return not schemas.violations(op.request or "", fixed)
 
 
-def list_query(request: Request, *, with_filters: bool) -> ListQuery:
-    """Validate `limit`, `page`, `status`, `createdAt[from]`, `createdAt[to]` (contract §2)."""
-    q = request.query_params
-    limit = None
-    if "limit" in q:
-        raw = q["limit"]
-        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
-            raise ApiError("INVALID_REQUEST", f"limit must be an integer from 1 to {MAX_LIMIT}")
-        limit = int(raw)
-    offset = decode_page(q["page"]) if "page" in q else 0
-    if not with_filters:
-        return ListQuery(limit=limit, offset=offset)
-    bounds = []
-    for key in ("createdAt[from]", "createdAt[to]"):
-        value = q.get(key)
-        if value is not None and not schemas.FORMAT_CHECKER.conforms(value, "date-time"):
-            raise ApiError("INVALID_REQUEST", f"{key} must be an RFC 3339 date-time")
-        bounds.append(parse_time(value) if value is not None else None)
-    return ListQuery(
-        limit=limit,
-        offset=offset,
-        status=q.get("status"),
-        created_from=bounds[0],
-        created_to=bounds[1],
-    )
+def _router_errors(answers: Answers) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The router's own 404 (no such path) and 405 (no such method), in the contract's shape."""
 
+    async def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            err = ApiError(
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed here",
+                headers=dict(exc.headers or {}),
+            )
+        else:
+            err = ApiError("NOT_FOUND", f"no such resource: {request.url.path}")
+        return answers.error(err)
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        err = ApiError(
-            "METHOD_NOT_ALLOWED",
-            f"{request.method} is not allowed here",
-            headers=dict(exc.headers or {}),
-        )
-    else:
-        err = ApiError("NOT_FOUND", f"no such resource: {request.url.path}")
-    return error_response(err)
+    return answer
 
 
 def create_app(
     profile: Profile, token: str, defects: frozenset[str] = frozenset(), latency: float = 0.0
 ) -> Starlette:
-    """An ASGI app serving one reference platform; `defects` seed known bugs (defects.toml);
+    """An ASGI app serving one reference platform, as its Behaviour says (apply the named
+    variations first: variations.with_variations); `defects` seed known bugs (defects.toml);
     `latency` (seconds) delays every answer, to imitate a remote store."""
-    dispatcher = Dispatcher(Store(profile, defects))
-    by_path: dict[str, dict[str, Operation]] = {}
-    for op in (*operations(), *discovery_operations()):
-        by_path.setdefault(op.path, {})[op.method] = op
+    answers = Answers(profile)
+    dispatcher = Dispatcher(Store(profile, defects), answers)
     routes = [
-        Route(path, dispatcher.endpoint(ops), methods=sorted(ops)) for path, ops in by_path.items()
+        Route(path, dispatcher.endpoint(ops), methods=sorted(ops))
+        for path, ops in dispatcher.methods.items()
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _router_errors(answers)})
     list_order_returns = _path_regex("/api/v2/orders/{orderId}/returns")
 
     def exempt(method: str, path: str) -> bool:
@@ -321,7 +274,16 @@ def create_app(
             "auth_ignored" in defects and method == "GET" and bool(list_order_returns.match(path))
         )
 
-    app.add_middleware(BearerAuth, token=token, exempt=exempt)
+    behaviour = profile.behaviour
+    # add_middleware wraps: the last one added is the outermost
+    app.add_middleware(BearerAuth, token=token, exempt=exempt, answers=answers)
+    if behaviour.throttle_every:
+        app.add_middleware(Throttle, every=behaviour.throttle_every, answers=answers)
     if latency > 0:
         app.add_middleware(Latency, seconds=latency)
+    if behaviour.gzip:
+        app.add_middleware(GZipMiddleware, minimum_size=0)
+    if behaviour.chunked:
+        app.add_middleware(Chunked)
+    app.add_middleware(RawPath)
     return app

@@ -9,10 +9,12 @@ seller cannot create them.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from conformance.contract import OperationId, vocabularies
 from conformance.errors import ProfileError
@@ -67,15 +69,118 @@ class SeedReturn:
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How the platform's workflow differs from its neighbours' (contract section 4 leaves room)."""
+    """How the platform differs from its neighbours where the contract leaves room.
 
+    The defaults are the reference server's own behaviour; a profile's `[behaviour]` table and
+    the named variations (variations.toml) set fields of it. The server reads only this.
+    """
+
+    # workflow (contract section 4)
     new_return_status: str | None = "requested"
     cancel_from: tuple[str, ...] = ("requested", "approved")
     repeat_action: Literal["conflict", "idempotent"] = "conflict"
     fulfillment_status: str | None = "pending"
-    quantity_format: Literal["integer", "string"] = "integer"
+    create_status: Literal[201, 200] = 201
+    unsupported_write_status: Literal[501, 405] = 501
+    # requests: the reference platform's own limits (limits.toml) and reason rule
+    size_limits: bool = True
+    unknown_reasons: Literal["refuse", "accept"] = "refuse"
+    # lists (contract section 2)
     default_limit: int = 50
     unknown_status_filter: Literal["empty", "reject"] = "empty"
+    filters_rejected: bool = False
+    pagination_rejected: bool = False
+    page_tokens: Literal["base64url", "opaque"] = "base64url"
+    last_page: Literal["next-null", "no-page"] = "next-null"
+    # bodies (contract section 3)
+    quantity_format: Literal["integer", "string"] = "integer"
+    fields: Literal["usual", "required", "all"] = "usual"
+    nulls: bool = False
+    extra_fields: bool = False
+    error_details: bool = False
+    timestamps: Literal["utc", "offset"] = "utc"
+    ids: Literal["plain", "numeric", "encoded"] = "plain"
+    # normalized value -> the platform's value on the wire (empty: the normalized values)
+    reason_names: Mapping[str, str] = field(default_factory=dict)
+    fulfillment_status_names: Mapping[str, str] = field(default_factory=dict)
+    package_status_names: Mapping[str, str] = field(default_factory=dict)
+    # wire
+    gzip: bool = False
+    chunked: bool = False
+    throttle_every: int = 0  # every N-th /api/ request is 429 (0: never)
+    read_lag: float = 0.0  # seconds a read lags behind the writes
+
+
+def behaviour_values(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Checked `Behaviour` field values from TOML data; an unknown key or a value of the wrong
+    kind is a ProfileError. An empty string is None for the optional statuses."""
+    hints = get_type_hints(Behaviour)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in hints:
+            raise ProfileError(
+                f"{where}: unknown behaviour key {key!r}", f"use one of: {', '.join(hints)}"
+            )
+        values[key] = _coerce(value, hints[key], f"{where}: {key} = {value!r}")
+    return values
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin, args = get_origin(hint), get_args(hint)
+    ok: bool
+    if origin is Literal:
+        ok = value in args and type(value) in {type(a) for a in args}
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        value = float(value) if ok else value
+    elif origin in (UnionType, Union):  # str | None
+        ok = value is None or isinstance(value, str)
+        value = value or None
+    elif origin is tuple:
+        ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    elif origin is Mapping:
+        ok = isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+        )
+        value = dict(value) if ok else value
+    else:  # pragma: no cover - a field type this function does not know
+        raise AssertionError(f"Behaviour field type {hint!r}")
+    if not ok:
+        expected = ", ".join(map(repr, args)) if origin is Literal else str(hint)
+        raise ProfileError(f"{where} is not a valid value", f"expected {expected}")
+    return value
+
+
+def check_behaviour(behaviour: Behaviour, where: str) -> None:
+    """Values that are of the right kind but outside what the contract allows."""
+    vocab = vocabularies()
+    if (fs := behaviour.fulfillment_status) and fs not in vocab.fulfillment_status:
+        raise ProfileError(
+            f"{where}: fulfillment_status {fs!r}", f"use one of {sorted(vocab.fulfillment_status)}"
+        )
+    if not set(behaviour.cancel_from) <= vocab.return_status:
+        raise ProfileError(f"{where}: cancel_from {behaviour.cancel_from!r} names no status")
+    if not 1 <= behaviour.default_limit <= 250:
+        raise ProfileError(f"{where}: default_limit must be from 1 to 250")
+    if behaviour.throttle_every == 1:
+        raise ProfileError(f"{where}: throttle_every = 1 would refuse every request")
+    for key, normalized in (
+        ("reason_names", vocab.return_reason),
+        ("fulfillment_status_names", vocab.fulfillment_status),
+        ("package_status_names", vocab.package_status),
+    ):
+        names: Mapping[str, str] = getattr(behaviour, key)
+        if not set(names) <= normalized or set(names.values()) & normalized:
+            raise ProfileError(
+                f"{where}: {key} must map normalized values to platform values outside "
+                "the vocabulary",
+                f"normalized values: {sorted(normalized)}",
+            )
 
 
 @dataclass(frozen=True)
@@ -175,20 +280,8 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
     for op_id, value in support_table.items():
         if value not in SUPPORT_VALUES:
             raise ProfileError(f"{where}: {op_id} = {value!r}", f"use one of {SUPPORT_VALUES}")
-    raw = data.get("behaviour", {})
-    behaviour = Behaviour(
-        new_return_status=raw.get("new_return_status") or None,
-        cancel_from=tuple(raw.get("cancel_from", ("requested", "approved"))),
-        repeat_action=raw.get("repeat_action", "conflict"),
-        fulfillment_status=raw.get("fulfillment_status", "pending") or None,
-        quantity_format=raw.get("quantity_format", "integer"),
-        default_limit=int(raw.get("default_limit", 50)),
-        unknown_status_filter=raw.get("unknown_status_filter", "empty"),
-    )
-    if fs := behaviour.fulfillment_status:
-        vocab = vocabularies().fulfillment_status
-        if fs not in vocab:
-            raise ProfileError(f"{where}: fulfillment_status {fs!r}", f"use one of {sorted(vocab)}")
+    behaviour = Behaviour(**behaviour_values(data.get("behaviour", {}), f"{where} [behaviour]"))
+    check_behaviour(behaviour, where)
     profile = Profile(
         name=str(_require(data, "name", where)),
         imitates=str(_require(data, "imitates", where)),

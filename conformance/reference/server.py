@@ -20,6 +20,7 @@ import uvicorn
 from conformance.errors import UsageError
 from conformance.reference.app import create_app
 from conformance.reference.profile import Profile, load_profile
+from conformance.reference.variations import with_variations
 
 
 @cache
@@ -104,7 +105,8 @@ class AppServer:
 
 
 class ReferenceServer(AppServer):
-    """One profile on `http://127.0.0.1:<free port>`, started and stopped as a context manager."""
+    """One profile on `http://127.0.0.1:<free port>`, started and stopped as a context manager;
+    `variations` (variations.toml) are applied to it first."""
 
     def __init__(
         self,
@@ -113,8 +115,11 @@ class ReferenceServer(AppServer):
         defects: frozenset[str] = frozenset(),
         host: str = "127.0.0.1",
         port: int | None = None,
+        variations: frozenset[str] = frozenset(),
     ) -> None:
         check_defects(defects)
-        self.profile = load_profile(platform) if isinstance(platform, str) else platform
+        base = load_profile(platform) if isinstance(platform, str) else platform
+        self.profile = with_variations(base, variations)
+        self.variations = frozenset(variations)
         app = create_app(self.profile, token, defects)
         super().__init__(app, host, port, name=f"reference-{self.profile.name}")

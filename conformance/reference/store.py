@@ -1,70 +1,27 @@
 """The reference platform's state and business rules (contract section 4).
 
 The store knows nothing about HTTP: it takes validated values, applies the lifecycle, the quantity
-rule and isolation, and raises `ApiError` with the contract's error code where a rule says no.
+rule and isolation, and raises `ApiError` with the contract's error code where a rule says no. The
+ids it makes follow the profile's id scheme (`ids.py`); with read-lag it keeps the state after each
+write, stamped, and reads see the newest one old enough (`reads()`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import copy
+import math
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal
 
-from conformance.contract import error_statuses, vocabularies
+from conformance.contract import vocabularies
+from conformance.reference.answers import ApiError
+from conformance.reference.clock import now, parse_time
+from conformance.reference.ids import IdScheme
+from conformance.reference.paging import ListQuery, Pager
 from conformance.reference.profile import Profile
 
-
-class ApiError(Exception):
-    """A contract error answer: HTTP status from the code, plus a message and details."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        details: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = error_statuses()[code]
-        self.message = message
-        self.details = details or []
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "success": False,
-            "code": self.status,
-            "error": self.code,
-            "message": self.message,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(value: str) -> datetime:
-    """An RFC 3339 date-time (already checked). Year 0 and leap seconds, which RFC 3339 allows
-    and `datetime` cannot hold, become the nearest instant it can."""
-    text = value.replace("z", "+00:00").replace("Z", "+00:00")
-    if text.startswith("0000"):
-        return datetime.min.replace(tzinfo=UTC)
-    leap = text[17:19] == "60"
-    if leap:
-        text = text[:17] + "59" + text[19:]
-    moment = datetime.fromisoformat(text)
-    if leap:
-        try:
-            moment += timedelta(seconds=1)
-        except OverflowError:
-            moment = datetime.max.replace(tzinfo=UTC)
-    return moment
+__all__ = ["ApiError", "Fulfillment", "Return", "ReturnLine", "Store", "parse_time"]
 
 
 @dataclass
@@ -99,12 +56,14 @@ class Return:
     note: str | None = None
     via_api: bool = False
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    rfo: str = ""  # the id of its return fulfillment order (shown once it exists)
+    package_id: str = ""
 
     @property
     def rfo_id(self) -> str | None:
         """The reverse fulfillment order exists once the return has been approved."""
         if self.status in ("approved", "closed") or self.fulfillments:
-            return f"RFO-{self.id}"
+            return self.rfo
         return None
 
     @property
@@ -118,7 +77,10 @@ class Store:
 
     def __init__(self, profile: Profile, defects: frozenset[str] = frozenset()) -> None:
         self.profile = profile
+        self.behaviour = profile.behaviour
         self.defects = defects
+        self.ids = IdScheme(self.behaviour.ids)
+        self.pager = Pager(self.behaviour)
         self.orders = {order.id: order for order in profile.orders}
         self.lines = {line.id: (order.id, line) for order in profile.orders for line in order.lines}
         self.returns: dict[str, Return] = {}
@@ -131,9 +93,11 @@ class Store:
                 created_at=seed.created_at,
                 updated_at=seed.created_at,
                 lines=[
-                    ReturnLine(f"{seed.id}-{i}", x.line, x.quantity, x.reason)
+                    ReturnLine(self.ids.child("item", seed.id, i), x.line, x.quantity, x.reason)
                     for i, x in enumerate(seed.lines, start=1)
                 ],
+                rfo=self.ids.child("rfo", seed.id),
+                package_id=self.ids.child("package", seed.id),
             )
             ret.fulfillments = [
                 Fulfillment(
@@ -149,10 +113,38 @@ class Store:
                 for f in seed.fulfillments
             ]
             self.returns[ret.id] = ret
+        # read-lag: the state after each write, stamped; reads see the newest one old enough
+        self._history: list[tuple[float, dict[str, Return]]] = []
+        if self.behaviour.read_lag > 0:
+            self._history.append((-math.inf, copy.deepcopy(self.returns)))
 
-    def _next_id(self, kind: str) -> str:
+    def _next_id(self, kind: Literal["return", "fulfillment"]) -> str:
         self._counter += 1
-        return f"{kind}-{self._counter:06d}"
+        return self.ids.new(kind, self._counter)
+
+    def _now(self) -> str:
+        return now(precise=self.behaviour.timestamps == "offset")
+
+    # ---- read-lag ----
+
+    def reads(self) -> Store:
+        """The store as a read sees it: itself, or with read-lag the state as it was
+        `read_lag` seconds ago (writes and their own answers always use the current state)."""
+        if not self._history:
+            return self
+        cutoff = time.monotonic() - self.behaviour.read_lag
+        while len(self._history) > 1 and self._history[1][0] <= cutoff:
+            self._history.pop(0)
+        view = copy.copy(self)
+        view.returns = self._history[0][1]
+        return view
+
+    def _written(self, ret: Return) -> None:
+        """Record the state after a write to `ret` (read-lag only): a copy of what changed."""
+        if self._history:
+            latest = dict(self._history[-1][1])
+            latest[ret.id] = copy.deepcopy(ret)
+            self._history.append((time.monotonic(), latest))
 
     # ---- lookups (isolation: a return exists only under its own order) ----
 
@@ -162,11 +154,12 @@ class Store:
             raise ApiError("NOT_FOUND", f"order {order_id!r} not found")
         return order
 
-    def get_return(self, order_id: str, return_id: str) -> Return:
+    def get_return(self, order_id: str, return_id: str, *, any_order: bool = False) -> Return:
+        """The return under its own order; `any_order` is the leak_across_orders defect's
+        lookup (getReturn only, as the defect's description says)."""
         self.order(order_id)
         ret = self.returns.get(return_id)
-        leak = "leak_across_orders" in self.defects
-        if ret is None or (ret.order_id != order_id and not leak):
+        if ret is None or (ret.order_id != order_id and not any_order):
             raise ApiError("NOT_FOUND", f"return {return_id!r} not found on order {order_id!r}")
         return ret
 
@@ -192,7 +185,7 @@ class Store:
         if query.status is not None:
             ignore = "status_filter_ignored" in self.defects and order_id is not None
             unknown = query.status not in vocabularies().return_status
-            if unknown and self.profile.behaviour.unknown_status_filter == "reject":
+            if unknown and self.behaviour.unknown_status_filter == "reject":
                 raise ApiError("INVALID_REQUEST", f"unknown status {query.status!r}")
             if not ignore:
                 items = [r for r in items if r.status == query.status]
@@ -202,13 +195,15 @@ class Store:
             items = [r for r in items if parse_time(r.created_at) <= query.created_to]
         items.sort(key=lambda r: (parse_time(r.created_at), r.id))
         drop = "pagination_drops_boundary_item" in self.defects and order_id is None
-        return paginate(items, query, self.profile.behaviour.default_limit, drop)
+        page = self.pager.page(items, query, drop)
+        return page.items, page.next
 
     def list_fulfillments(
         self, order_id: str, return_id: str, query: ListQuery
     ) -> tuple[list[Fulfillment], str | None]:
         ret = self.get_return(order_id, return_id)
-        return paginate(list(ret.fulfillments), query, self.profile.behaviour.default_limit, False)
+        page = self.pager.page(list(ret.fulfillments), query)
+        return page.items, page.next
 
     # ---- writes ----
 
@@ -240,9 +235,9 @@ class Store:
                     f"line item {line_id!r}: {quantity} requested, {max(available, 0)} returnable",
                     [{"field": "/return/items", "message": "more than the returnable quantity"}],
                 )
-        return_id = self._next_id("RET")
-        stamp = now()
-        status = self.profile.behaviour.new_return_status or "requested"
+        return_id = self._next_id("return")
+        stamp = self._now()
+        status = self.behaviour.new_return_status or "requested"
         ret = Return(
             id=return_id,
             order_id=order_id,
@@ -251,9 +246,11 @@ class Store:
             updated_at=stamp,
             note=body.get("note"),
             via_api=True,
+            rfo=self.ids.child("rfo", return_id),
+            package_id=self.ids.child("package", return_id),
             lines=[
                 ReturnLine(
-                    id=f"{return_id}-{i}",
+                    id=self.ids.child("item", return_id, i),
                     line_id=item["id"],
                     quantity=int(item["quantity"]),
                     reason=item["reason"],
@@ -263,15 +260,16 @@ class Store:
             ],
         )
         self.returns[return_id] = ret
+        self._written(ret)
         return ret
 
     def act(self, ret: Return, to_status: str, from_status: tuple[str, ...]) -> Return:
         """Apply approve / reject / cancel; 409 where the lifecycle does not allow it."""
         allowed = from_status
         if to_status == "cancelled":
-            allowed = self.profile.behaviour.cancel_from
+            allowed = self.behaviour.cancel_from
         current = ret.status
-        if current == to_status and self.profile.behaviour.repeat_action == "idempotent":
+        if current == to_status and self.behaviour.repeat_action == "idempotent":
             return ret
         legal = current in allowed
         if not legal and "illegal_transition_accepted" in self.defects and to_status == "approved":
@@ -287,7 +285,8 @@ class Store:
         if "approve_no_effect" in self.defects and to_status == "approved":
             return _copy_with_status(ret, to_status)
         ret.status = to_status
-        ret.updated_at = now()
+        ret.updated_at = self._now()
+        self._written(ret)
         return ret
 
     def create_fulfillment(self, ret: Return, body: dict[str, Any]) -> Fulfillment:
@@ -315,70 +314,25 @@ class Store:
             items.append((line.id, int(item["quantity"])))
         tracking = body["tracking"]
         ful = Fulfillment(
-            id=self._next_id("RF"),
+            id=self._next_id("fulfillment"),
             return_id=ret.id,
             tracking={
                 "number": tracking["number"],
                 "company": tracking.get("company"),
                 "url": tracking.get("url"),
             },
-            status=self.profile.behaviour.fulfillment_status,
+            status=self.behaviour.fulfillment_status,
             items=items or [(x.id, x.quantity) for x in ret.lines],
             documents=list(body.get("documents") or []),
             identifiers=list((body.get("package") or {}).get("identifiers") or []),
-            created_at=now(),
+            created_at=self._now(),
         )
         ret.fulfillments.append(ful)
         ret.updated_at = ful.created_at
+        self._written(ret)
         return ful
 
 
 def _copy_with_status(ret: Return, status: str) -> Return:
     copy = Return(**{**ret.__dict__, "status": status, "fulfillments": list(ret.fulfillments)})
     return copy
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """Validated list parameters (contract section 2)."""
-
-    limit: int | None = None
-    offset: int = 0
-    status: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-
-
-PAGE_PREFIX = "pg1:"
-
-
-def encode_page(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{PAGE_PREFIX}{offset}".encode()).decode().rstrip("=")
-
-
-def decode_page(token: str) -> int:
-    """The offset inside an opaque page token; a token this server did not make → 400."""
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        text = ""
-    digits = text.removeprefix(PAGE_PREFIX)
-    if not text.startswith(PAGE_PREFIX) or not digits.isdigit() or len(digits) > 9:
-        raise ApiError("INVALID_REQUEST", "page is not a token this server issued")
-    return int(digits)
-
-
-T = TypeVar("T")
-
-
-def paginate(
-    items: list[T], query: ListQuery, default_limit: int, drop_boundary: bool
-) -> tuple[list[T], str | None]:
-    limit = query.limit or default_limit
-    start = query.offset
-    if drop_boundary and start > 0:
-        start += 1
-    page = items[start : start + limit]
-    end = start + len(page)
-    return page, (encode_page(end) if end < len(items) else None)

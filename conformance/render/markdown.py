@@ -7,7 +7,7 @@ is exactly what its `.json` says.
 
 from __future__ import annotations
 
-from conformance.render.style import CHANGE_STYLES, DRIFT_STYLES, STYLES
+from conformance.render.style import CHANGE_STYLES, DRIFT_STYLES, cell_style
 from conformance.results import Change, Drift, OperationResult, PlatformResult
 from conformance.verdicts import reasons
 
@@ -54,14 +54,21 @@ def render_platform(result: PlatformResult) -> str:
         lines += [f"Reference platform imitating {result.imitates}.", ""]
     lines += [
         "Roll-up (operations a client can use): "
-        + " · ".join(f"{t.tier} {t.working}/{t.total}" for t in result.rollup()),
+        + " · ".join(
+            f"{t.tier} {t.working}/{t.total}"
+            + (f" ({', '.join(t.not_needed)} not needed)" if t.not_needed else "")
+            for t in result.rollup()
+        ),
         "",
         "| operation | verdict | reasons | declared | checks | notes |",
         "|---|---|---|---|---|---|",
     ]
+    skip = result.not_needed()
     for cell in result.operations:
-        style = STYLES[cell.verdict]
+        style = cell_style(cell)  # unsupported shows its kind: absent or not allowed
         notes = "; ".join(cell.notes)
+        if cell.operation in skip:
+            notes = "; ".join(n for n in (notes, f"not needed: {skip[cell.operation]}") if n)
         if cell.declared and cell.declared.note and cell.verdict.value != "supported":
             notes = "; ".join(n for n in (cell.declared.note, notes) if n)
         lines.append(
@@ -83,8 +90,7 @@ def render_platform(result: PlatformResult) -> str:
     known = reasons()
     for cell in details:
         lines += [
-            f"<details><summary><code>{cell.operation}</code>: "
-            f"{STYLES[cell.verdict].label}</summary>",
+            f"<details><summary><code>{cell.operation}</code>: {cell_style(cell).label}</summary>",
             "",
         ]
         for finding in cell.findings:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.results import Change, Drift
+from conformance.results import Absence, Change, Drift, OperationResult
 from conformance.verdicts import Verdict
 
 
@@ -33,6 +33,46 @@ STYLES: dict[Verdict, Style] = {
     Verdict.inconclusive: Style("?", "inconclusive", "#E69F00", "bold yellow", "#FAEBCC"),
     Verdict.untested: Style("·", "untested", "#CCCCCC", "dim italic", "#FFFFFF"),
 }
+
+ABSENCE_STYLES: dict[Absence, Style] = {
+    Absence.absent: Style("—", "absent", "#999999", "dim", "#EEEEEE"),
+    Absence.not_allowed: Style("⊘", "not allowed", "#999999", "dim", "#EEEEEE"),
+}
+"""The two kinds of `unsupported`: same colour (one verdict), their own symbol and word."""
+
+MEANINGS: dict[Verdict | Absence, str] = {
+    Verdict.supported: "works as the contract says: every check passed",
+    Verdict.partial: "works, with deviations a client can live with (a status outside the "
+    "normalized vocabulary, a rejected filter or page size)",
+    Absence.absent: "the platform has no such operation (it answered 501 NOT_SUPPORTED or 405)",
+    Absence.not_allowed: "the operation exists, but only the buyer or the marketplace may do it "
+    "(it answered 403 NOT_ALLOWED)",
+    Verdict.unsupported: "the platform does not offer the operation",
+    Verdict.failing: "breaks the contract: a wrong answer, a crash, a write that did not take "
+    "effect, a leak",
+    Verdict.inconclusive: "tried, but the suite could not decide (throttled, timed out, no test "
+    "data)",
+    Verdict.untested: "deliberately not tried (writes not allowed, excluded, a prerequisite "
+    "missing)",
+}
+"""Every verdict (and both kinds of unsupported) in plain words, for legends."""
+
+
+def cell_style(cell: OperationResult) -> Style:
+    """The symbol and word of a cell: its verdict's, or for unsupported its kind's."""
+    return ABSENCE_STYLES[cell.absence] if cell.absence else STYLES[cell.verdict]
+
+
+def legend_entries() -> list[tuple[str, Style, str]]:
+    """(verdict value, style, meaning) in verdict order, unsupported as its two kinds."""
+    entries = []
+    for verdict, style in STYLES.items():
+        if verdict == Verdict.unsupported:
+            entries += [(verdict.value, s, MEANINGS[a]) for a, s in ABSENCE_STYLES.items()]
+        else:
+            entries.append((verdict.value, style, MEANINGS[verdict]))
+    return entries
+
 
 DRIFT_STYLES: dict[Drift, Style] = {
     Drift.overclaim: Style("▲", "overclaim", "#D55E00", "bold red"),

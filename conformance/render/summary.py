@@ -12,7 +12,14 @@ import html
 
 from conformance.contract import operations
 from conformance.gate import Decision, Expected, Problem
-from conformance.render.style import CHANGE_STYLES, DRIFT_STYLES, GATE_SYMBOLS, STYLES
+from conformance.render.style import (
+    CHANGE_STYLES,
+    DRIFT_STYLES,
+    GATE_SYMBOLS,
+    STYLES,
+    cell_style,
+    legend_entries,
+)
 from conformance.render.terminal import finding_text
 from conformance.results import Change, Drift, OperationResult, RunResult
 
@@ -27,7 +34,7 @@ def _md(text: str) -> str:
 
 
 def _cell(cell: OperationResult) -> str:
-    style = STYLES[cell.verdict]
+    style = cell_style(cell)  # unsupported shows its kind: absent (501/405) or not allowed (403)
     text = style.symbol if cell.verdict.value == "supported" else f"{style.symbol} {style.label}"
     if cell.top_reason and cell.verdict.value != "supported":
         text += f" `{cell.top_reason}`"
@@ -190,7 +197,9 @@ def _expected_row(platform: str, cell: OperationResult, decision: Decision) -> s
 
 def _matrix(budget: _Budget, run: RunResult) -> None:
     ops = [op.id for op in operations()]
-    legend = " · ".join(f"{s.symbol} {s.label}" for s in STYLES.values())
+    legend = " · ".join(
+        f"{s.symbol} **{s.label}**: {meaning}" for _, s, meaning in legend_entries()
+    )
     legend += " · " + " · ".join(f"{s.symbol} {s.label}" for s in DRIFT_STYLES.values())
     legend += " · " + " · ".join(
         f"{s.symbol} {s.label}"
@@ -205,7 +214,11 @@ def _matrix(budget: _Budget, run: RunResult) -> None:
         f"| {_md(p.name)} | "
         + " | ".join(_cell(c) for c in p.operations)
         + " | "
-        + " | ".join(f"{t.working}/{t.total}" for t in p.rollup())
+        + " | ".join(
+            f"{t.working}/{t.total}"
+            + (f" ({len(t.not_needed)} not needed)" if t.not_needed else "")
+            for t in p.rollup()
+        )
         + " |"
         for p in run.platforms
     ]

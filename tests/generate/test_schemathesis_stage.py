@@ -419,3 +419,49 @@ def test_stateful_failure_lands_on_the_operation_that_answered(
     assert token not in json.dumps(finding.to_json())
     assert run.passed == {"createReturn": 1}
     assert run.cases == 2
+
+
+class ThrottleAnonymous:
+    """An ASGI wrapper: a request without credentials is throttled (429, no Retry-After), as a
+    gateway in front of a connector may do before any auth check."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.throttled = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = dict(scope.get("headers") or [])
+        if scope["type"] == "http" and b"authorization" not in headers:
+            self.throttled += 1
+            body = json.dumps(
+                {"success": False, "code": 429, "error": "RATE_LIMITED", "message": "slow down"}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 429,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def test_throttling_never_fails_a_check(token: str, serve_app: Callable[[Any], Any]) -> None:
+    # 429 to the requests `ignored_auth` / `missing_required_header` send without a token is
+    # throttling, not "auth ignored": both return lists stay free of findings.
+    app = ThrottleAnonymous(create_app(load_profile("auto-approve"), token))
+    ref = serve_app(app)
+    result = run_schemathesis(
+        ref.base_url,
+        token,
+        allow_writes=False,
+        seed=4,
+        max_examples=MAX_EXAMPLES,
+        unsupported=unsupported_of("auto-approve"),
+        known_ids=known_ids_of("auto-approve"),
+    )
+    assert app.throttled > 0
+    assert result.findings == (), describe(result)
+    assert any("429" in note for note in result.notes), result.notes

@@ -1,20 +1,21 @@
 """Fixtures of the reference-server tests.
 
 `api(platform)` / `module_api(platform)` start a reference platform (per test / per module) and
-answer a `refkit.Api`. An autouse guard fails any test during which the reference server logged an
-error (an unexpected 500, with its traceback in the server log).
+answer a `refkit.Api`; `varied_api(platform, variations)` does the same for a platform with
+named variations (variations.toml). An autouse guard fails any test during which the reference
+server logged an error (an unexpected 500, with its traceback in the server log).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
 from refkit import Api  # type: ignore[import-not-found]
 
-from conformance.reference import load_profile
+from conformance.reference import create_app, load_profile, with_variations
 
 
 @pytest.fixture
@@ -24,6 +25,19 @@ def api(reference: Callable[..., Any]) -> Callable[..., Api]:
     def start(platform: str, defects: tuple[str, ...] = ()) -> Api:
         ref = reference(platform, defects)
         return Api(ref.base_url, ref.client, load_profile(platform))
+
+    return start
+
+
+@pytest.fixture
+def varied_api(serve_app: Callable[..., Any], token: str) -> Callable[..., Api]:
+    """Factory: `varied_api(platform, variations, defects=())` → Api on a server of its own,
+    serving the profile with those variations applied."""
+
+    def start(platform: str, variations: Iterable[str], defects: Iterable[str] = ()) -> Api:
+        profile = with_variations(load_profile(platform), variations)
+        ref = serve_app(create_app(profile, token, frozenset(defects)))
+        return Api(ref.base_url, ref.client, profile)
 
     return start
 

@@ -1,14 +1,17 @@
 """The reference-server tests' toolkit: a contract-shaped client and strict answer checks.
 
-`Api.call(op_id, **path)` sends one operation; `Api.ok(...)` asserts its success answer (status,
-content type, envelope, response schema) and `Api.error(...)` an error answer (status, `error`
-code, `code` == status, error.schema.json). Imported by the test modules beside it (pytest puts
+`Api.call(op_id, **path)` sends one operation (each path parameter as one percent-encoded
+segment: ids are opaque); `Api.ok(...)` asserts its success answer (status, content type,
+envelope, response schema) and `Api.error(...)` an error answer (status, `error` code, `code` ==
+status, error.schema.json). The expectations follow the profile's Behaviour where the contract
+leaves room (the create status, extra fields). Imported by the test modules beside it (pytest puts
 this directory on sys.path, as it has no __init__.py); the fixtures are in conftest.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -34,6 +37,8 @@ ENVELOPE_KEY = {
 # Contract section 3: success codes. Reads and actions 200, creates 201.
 SUCCESS_STATUS = {op_id: 201 if op_id.startswith("create") else 200 for op_id in ENVELOPE_KEY}
 GATED = {"not_allowed": (403, "NOT_ALLOWED"), "not_supported": (501, "NOT_SUPPORTED")}
+# Keys the extra-fields variation adds to every object (no schema names them).
+EXTRA_KEYS = frozenset({"x_platform", "_links", "metadata"})
 
 
 def body_of(response: httpx.Response) -> Any:
@@ -59,8 +64,11 @@ def expect_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     return dict(body)
 
 
-def expect_ok(response: httpx.Response, op_id: str, status: int | None = None) -> dict[str, Any]:
-    """The answer is the success of `op_id`: status, envelope and the operation's schema."""
+def expect_ok(
+    response: httpx.Response, op_id: str, status: int | None = None, extra: bool = False
+) -> dict[str, Any]:
+    """The answer is the success of `op_id`: status, envelope and the operation's schema;
+    `extra`: the envelope may carry the extra-fields variation's keys too."""
     status = status or SUCCESS_STATUS[op_id]
     assert response.status_code == status, (
         f"{op_id} {response.request.method} {response.request.url}: expected {status}, got "
@@ -71,8 +79,8 @@ def expect_ok(response: httpx.Response, op_id: str, status: int | None = None) -
     key = ENVELOPE_KEY[op_id]
     assert key in body, body
     # `{"success": true, "<key>": ...}`; only lists may carry `page`
-    extra = set(body) - {"success", key}
-    assert extra <= ({"page"} if key.endswith("s") else set()), (op_id, sorted(body))
+    others = set(body) - {"success", key} - (EXTRA_KEYS if extra else set())
+    assert others <= ({"page"} if key.endswith("s") else set()), (op_id, sorted(body))
     problems = violations(operation(op_id).response, body)
     assert problems == [], (op_id, problems)
     return dict(body)
@@ -99,10 +107,9 @@ class Api:
         headers: dict[str, str] | None = None,
         **path: str,
     ) -> httpx.Response:
-        op = operation(op_id)
         return self.client.request(
-            op.method,
-            op.url_path(**path),
+            operation(op_id).method,
+            url_path(op_id, **path),
             json=json,
             content=content,
             params=params,
@@ -114,14 +121,17 @@ class Api:
     ) -> httpx.Response:
         """`op_id` with another Authorization header, or none at all."""
         op = operation(op_id)
-        request = self.client.build_request(op.method, op.url_path(**path), json=json)
+        request = self.client.build_request(op.method, url_path(op_id, **path), json=json)
         del request.headers["Authorization"]
         if authorization is not None:
             request.headers["Authorization"] = authorization
         return self.client.send(request)
 
     def ok(self, op_id: str, status: int | None = None, **kwargs: Any) -> dict[str, Any]:
-        return expect_ok(self.call(op_id, **kwargs), op_id, status)
+        behaviour = self.profile.behaviour
+        if status is None and op_id.startswith("create"):
+            status = behaviour.create_status
+        return expect_ok(self.call(op_id, **kwargs), op_id, status, behaviour.extra_fields)
 
     def error(self, op_id: str, status: int, code: str, **kwargs: Any) -> dict[str, Any]:
         return expect_error(self.call(op_id, **kwargs), status, code)
@@ -251,6 +261,14 @@ class Api:
                         "listReturnFulfillments", orderId=order_id, returnId=return_id
                     )["returnFulfillments"]
         return state
+
+
+def url_path(op_id: str, **path: str) -> str:
+    """The operation's path, each parameter one percent-encoded segment (`/` is `%2F`)."""
+    url = operation(op_id).path
+    for name, value in path.items():
+        url = url.replace("{" + name + "}", quote(value, safe=""))
+    return url
 
 
 def tracking_body(number: str = "1Z999AA10000000001", **extra: Any) -> dict[str, Any]:

@@ -395,3 +395,26 @@ def test_unknown_order_return_fulfillment_is_404(module_api: Any, name: str) -> 
                 expect_error(response, 404, "NOT_FOUND")
                 checked += 1
     assert checked or not any(api.supports(op) for op in ALL_OPS[1:10])
+
+
+# --------------------------------------------------------------------------- ids in paths
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_an_id_is_one_percent_encoded_path_segment(module_api: Any, name: str) -> None:
+    """Ids are opaque: each is one percent-encoded segment, `%2F` included (routing is on the
+    raw path), and an error that echoes an odd id still answers in the contract's shape."""
+    api: Api = module_api(name)
+    order = api.profile.orders[0].id
+    every_byte = "".join(f"%{b:02X}" for b in order.encode())
+    found = api.ok_of(api.client.get(f"/api/v2/orders/{every_byte}"), "getOrder")["order"]
+    assert found["id"] == order
+    for odd in ("a/b", "gid://x/Order/1", "x?y#z", "50% off", "%2F"):
+        body = api.error("getOrder", 404, "NOT_FOUND", id=odd)
+        assert repr(odd) in body["message"], body
+        for op_id, params in (
+            ("listOrderReturns", {"orderId": odd}),
+            ("getReturn", {"orderId": order, "id": odd}),
+        ):
+            expected = gate_or(api, op_id) or (404, "NOT_FOUND")
+            api.error(op_id, *expected, **params)

@@ -6,6 +6,7 @@ without running the engine; `chromium()` drives the real browser the HTML must r
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ from conformance.findings import Exchange, Finding
 from conformance.results import OperationResult, PlatformResult, Provenance, RunResult
 from conformance.verdicts import Verdict, reasons
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # ./run-tests honours it too
 REASON_FOR = {
     Verdict.partial: "nonnormalized_value",
     Verdict.unsupported: "not_supported",
@@ -116,15 +117,24 @@ def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
+def quick_run(out: Path, name: str, *defects: str) -> int:
+    """`conformance run` of one reference platform into `out`, quickly (no generated testing),
+    with seeded defects switched on; the exit code."""
+    args = ["run", "--platform", name, "--max-examples", "0", "--seed", "3"]
+    args += [arg for defect in defects for arg in ("--defect", defect)]
+    return main([*args, "--output-dir", str(out)])
+
+
 def chromium(page: Path, *args: str) -> str:
     """Run headless Chromium on a local page; stdout (the DOM for --dump-dom).
 
-    Fails, never skips, when the browser is missing: .ci/run installs it.
+    Fails, never skips, when the browser is missing: ./run-tests (the README's test command,
+    which .ci/run calls) installs it.
     """
     if shutil.which(CHROMIUM) is None and shutil.which("chromium") is None:
         pytest.fail(
             "chromium is not installed, so the HTML cannot be checked in a browser: "
-            "install it with `apt-get update && apt-get install -y chromium` (.ci/run does)"
+            "run the tests with ./run-tests, which installs it, or set CHROMIUM=/path/to/chromium"
         )
     binary = CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:

@@ -4,7 +4,8 @@ module with exit codes.
 Exit codes come from the gate (`conformance.gate.decide`, the same for `run` and `matrix`):
 0 the gate passed; 1 it failed (a cell whose verdict is in --fail-on, an overclaim, a regression,
 a stale expected failure); 2 the run could not do its job (bad arguments, target unreachable,
-nothing decided), with one line and no traceback; 130 interrupted.
+nothing decided), with one line and no traceback; 3 the suite itself failed (a bug: the cells it
+could not decide are inconclusive, `suite_error`); 130 interrupted (the results so far written).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 import os
 import secrets
 import shlex
+import socket
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
@@ -22,15 +24,21 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from conformance import __version__, engine, gate, matrix
+from conformance import __version__, gate, matrix, runner
 from conformance.config import DEFAULT_CONNECTIONS, TOKEN_ENV, RunConfig, build
 from conformance.errors import ConformanceError, UsageError
 from conformance.gate import Decision, GateInputs, Outcome
-from conformance.output import check_names, check_writable, planned_files, write_all
+from conformance.output import (
+    check_names,
+    check_writable,
+    error_summary,
+    planned_files,
+    write_all,
+)
 from conformance.reference.profile import profile_names
 from conformance.reference.server import check_defects, defect_catalogue
 from conformance.reference.variations import check_variations, variation_catalogue
-from conformance.render.terminal import print_summary
+from conformance.render.terminal import print_findings, print_summary
 
 MAX_LATENCY_MS = 10_000.0
 
@@ -42,8 +50,10 @@ class ExitCode(IntEnum):
     """The gate failed: a gated verdict, an overclaim, a regression or a stale expectation."""
     USAGE_ERROR = 2
     """The run could not do its job: bad input, target unreachable, or nothing decided."""
+    SUITE_ERROR = 3
+    """The suite itself failed on some cells (a bug to report): its verdicts are incomplete."""
     INTERRUPTED = 130
-    """Stopped by Ctrl-C."""
+    """Stopped by Ctrl-C: what was decided is written, the rest is untested (interrupted)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -266,10 +276,57 @@ def _gate_inputs(args: argparse.Namespace, config: RunConfig) -> GateInputs:
         expectations=gate.read_expectations(args.expected_failures)
         if args.expected_failures
         else None,
+        fail_on=gate.parse_fail_on(args.fail_on) if args.fail_on else gate.DEFAULT_FAIL_ON,
     )
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """`conformance run`: a thin wrapper over `conformance.run` (runner.py)."""
+    config = _run_config(args, argv)
+    args.resolved_output_dir = config.output_dir  # where a summary of a failed start goes
+    check_names([p.name for p in config.platforms])
+    inputs = _gate_inputs(args, config)
+    check_writable(config.output_dir)
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    console = Console(no_color=not colour, highlight=False, width=None if colour else _columns())
+    if colour:
+        with console.status("starting") as status:
+            completed = runner.run(config, inputs, progress=lambda p, m: status.update(f"{p}: {m}"))
+    else:
+        completed = runner.run(
+            config,
+            inputs,
+            progress=lambda p, m: (
+                console.print(f"{p}: {m}", markup=False) if m in ("done", "interrupted") else None
+            ),
+        )
+    _warn(completed.warnings)
+    result, decision = completed.result, completed.decision
+    written = write_all(planned_files(result, config.output_dir, decision))
+    print_summary(console, result, colour=colour, decision=decision)
+    print_findings(console, result, decision, config.output_dir)
+    console.print(f"wrote {len(written)} files under {config.output_dir}/", markup=False)
+    if completed.interrupted:
+        print("conformance: interrupted: the results so far are written", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    if completed.suite_errors:
+        cells = ", ".join(f"{p} {o}" for p, o in completed.suite_errors)
+        print(
+            f"conformance: internal error: the suite failed on {cells} (inconclusive, "
+            "suite_error): please report it with the findings JSON",
+            file=sys.stderr,
+        )
+        return ExitCode.SUITE_ERROR
+    return _exit_code(decision)
+
+
+def _columns() -> int:
+    """The width to fit when not on a terminal: $COLUMNS when it is set, else 160."""
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) >= 40 else 160
+
+
+def _run_config(args: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
     defects = frozenset(args.defect)
     check_defects(defects)
     config = build(
@@ -293,29 +350,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     )
     if args.schemathesis is not None:
         config = dataclasses.replace(config, schemathesis=args.schemathesis)
-    check_names([p.name for p in config.platforms])
-    fail_on = gate.parse_fail_on(args.fail_on) if args.fail_on else gate.DEFAULT_FAIL_ON
-    inputs = _gate_inputs(args, config)
-    check_writable(config.output_dir)
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    console = Console(
-        no_color=not colour, highlight=False, soft_wrap=not colour, width=None if colour else 160
-    )
-    if colour:
-        with console.status("starting") as status:
-            result = engine.run(config, lambda p, m: status.update(f"{p}: {m}"))
-    else:
-        result = engine.run(
-            config, lambda p, m: console.print(f"{p}: {m}", markup=False) if m == "done" else None
-        )
-    result = gate.annotate_run(result, inputs)
-    if inputs.baseline is not None:
-        _warn(gate.baseline_warnings(result, inputs.baseline))
-    decision = gate.decide(result, fail_on)
-    written = write_all(planned_files(result, config.output_dir, decision))
-    print_summary(console, result, colour=colour, decision=decision)
-    console.print(f"wrote {len(written)} files under {config.output_dir}/", markup=False)
-    return _exit_code(decision)
+    return config
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -375,19 +410,40 @@ def _serve(args: argparse.Namespace) -> int:
             f"--latency must be from 0 to {MAX_LATENCY_MS:.0f} ms", "e.g. --latency 50"
         )
     profile = with_variations(load_profile(args.platform), variations)
+    listener = _listen(args.host, args.port)  # first: a taken port is one line, nothing else
     token = args.token or os.environ.get(TOKEN_ENV) or ""
     if not token:
         token = secrets.token_urlsafe(18)
         print(f"token (generated, shown once): {token}", file=sys.stderr)
     varied = f" with variations {', '.join(sorted(variations))}" if variations else ""
+    app = create_app(profile, token, defects, latency=args.latency / 1000)
     print(
         f"serving {profile.name} (imitates {profile.imitates}){varied} on "
-        f"http://{args.host}:{args.port}/api/v2/",
+        f"http://{args.host}:{listener.getsockname()[1]}/api/v2/",
         file=sys.stderr,
     )
-    app = create_app(profile, token, defects, latency=args.latency / 1000)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    config = uvicorn.Config(app, log_level="warning")
+    uvicorn.Server(config).run(sockets=[listener])
     return ExitCode.OK
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound here so that a port in use or a host that is not
+    this machine's is a usage error (exit 2), not uvicorn's log and exit 3."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535, not {port}", "e.g. --port 8000")
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(info[0], socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(info[4])
+        listener.listen(128)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc.__class__.__name__}",
+            "choose another --port (or --port 0 for a free one)",
+        ) from None
+    return listener
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -400,8 +456,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _matrix(args)
         return _run(args, argv)
     except ConformanceError as err:
-        print(f"conformance: error: {err.one_line()}", file=sys.stderr)
+        line = f"conformance: error: {err.one_line()}"
+        print(line, file=sys.stderr)
+        if args.command == "run":
+            # A CI step that shows reports/summary.md must find one saying why nothing ran.
+            where = getattr(args, "resolved_output_dir", None) or Path(args.output_dir or ".")
+            error_summary(where, line)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug in the suite: one line, never a traceback, never exit 1
+        print(
+            f"conformance: internal error: {type(exc).__name__}: {str(exc)[:200]} "
+            "(a bug in the suite: please report it)",
+            file=sys.stderr,
+        )
+        return ExitCode.SUITE_ERROR

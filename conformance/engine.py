@@ -6,9 +6,11 @@ every renderer reads.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import secrets
+import shlex
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -16,11 +18,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from conformance import __version__, schemas
+from conformance import __version__, interrupt, schemas
 from conformance.config import PlatformConfig, RunConfig
 from conformance.contract import contract_version, operations
-from conformance.discover import discover
-from conformance.findings import Finding
+from conformance.discover import Inventory, discover
+from conformance.errors import ConformanceError
+from conformance.findings import Finding, Observations
 from conformance.generate import generate
 from conformance.judge import judge
 from conformance.probes import Session, Settings, probe_lifecycle, probe_negative, probe_reads
@@ -90,19 +93,37 @@ def untested_upfront(settings: Settings) -> list[Finding]:
     return found
 
 
-def guarded(session: Session, label: str, stage: Callable[[], None]) -> None:
+def undecided_become(session: Session, reason: str, message: str) -> None:
+    """Every operation nothing has decided yet gets `reason` (suite_error, interrupted)."""
+    for op in operations():
+        if op.id not in session.seen.succeeded and not session.seen.for_operation(op.id):
+            session.seen.failed(Finding(op.id, reason, "suite", message))
+
+
+def guarded(session: Session, label: str, stage: Callable[[], None]) -> bool:
     """A bug in one stage must not lose the run: what it had not decided becomes inconclusive
-    (`suite_error`), and the other stages still run."""
+    (`suite_error`), and the other stages still run. False when the stage failed so."""
     try:
         stage()
+    except ConformanceError:
+        raise  # the user's input or the target's reachability: one line, exit 2
     except Exception as exc:  # the suite's own trouble, reported, never a traceback
         text = session.target.redactor.text(f"{type(exc).__name__}: {exc}")[:300]
-        for op in operations():
-            decided = op.id in session.seen.succeeded or session.seen.for_operation(op.id)
-            if not decided:
-                session.seen.failed(
-                    Finding(op.id, "suite_error", "suite", f"while {label}: {text}")
-                )
+        undecided_become(session, "suite_error", f"while {label}: {text}")
+        return False
+    return True
+
+
+def judged(operation: str, seen: Observations, rerun: str) -> OperationResult:
+    """judge() under the same guard as the stages: a bug there is one inconclusive cell."""
+    try:
+        return judge(operation, seen, rerun)
+    except Exception as exc:
+        alone = Observations()
+        alone.failed(
+            Finding(operation, "suite_error", "suite", f"while judging: {type(exc).__name__}")
+        )
+        return judge(operation, alone, rerun)
 
 
 def clean_up(session: Session) -> None:
@@ -130,12 +151,42 @@ def clean_up(session: Session) -> None:
 
 
 def rerun_command(platform: PlatformConfig, config: RunConfig) -> str:
-    parts = ["conformance run", f"--platform {platform.name}", f"--seed {config.seed}"]
-    if platform.base_url is not None:
-        parts.insert(1, f"--base-url {platform.target_label}")
-        if config.allow_writes:
-            parts.append("--allow-writes")
-    return " ".join(parts)
+    """The command that runs this platform again, exactly: the recorded command with every flag
+    the user gave (defects, variations, budgets, schemathesis, gate inputs, config file), narrowed
+    to this platform, with the seed the run used. The token never appears: it comes from
+    $CONFORMANCE_TOKEN (or the config's token_env)."""
+    words = shlex.split(config.command) if config.command.startswith("conformance run") else []
+    select = platform.name
+    if not words:  # the pytest entry point or a library call: rebuild from the config
+        select = platform.reference or platform.name
+        words = ["conformance", "run"]
+        if platform.base_url is not None:
+            words += ["--base-url", platform.target_label]
+        words += [f"--defect={d}" for d in sorted(platform.defects)]
+        if platform.variations:
+            words.append("--variation=" + ",".join(sorted(platform.variations)))
+        if config.allow_writes and platform.base_url is not None:
+            words.append("--allow-writes")
+        if config.act_on_existing:
+            words.append("--act-on-existing")
+        words.append(f"--max-examples={config.max_examples}")
+        if config.max_requests is not None:
+            words.append(f"--max-requests={config.max_requests}")
+        if config.schemathesis is not None:
+            words.append("--schemathesis" if config.schemathesis else "--no-schemathesis")
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        name = word.split("=", 1)[0]
+        if name in ("--platform", "--shard", "--seed", "--token"):
+            skip = "=" not in word  # drop the flag and, when separate, its value
+            continue
+        kept.append(word)
+    kept += ["--platform", select, "--seed", str(config.seed)]
+    return shlex.join(kept)
 
 
 def _private_hypothesis_home() -> None:
@@ -163,12 +214,15 @@ def run_platform(
         ),
     )
     with connect(platform, config, writes) as target:
-        progress(platform.name, "discovering test data")
-        inventory = discover(target, platform.order_ids)
-        session = Session(target, inventory, settings)
+        session = Session(target, Inventory(), settings)
         for finding in untested_upfront(settings):
             session.seen.failed(finding)
+
+        def discovery() -> None:
+            session.inventory = discover(target, platform.order_ids)
+
         stages: list[tuple[str, Callable[[], None]]] = [
+            ("discovering test data", discovery),
             ("probing reads", lambda: probe_reads(session)),
         ]
         if writes:
@@ -178,29 +232,26 @@ def run_platform(
             stages.append(("generated testing", lambda: generate(session, config.max_examples)))
         if writes:
             stages.append(("cancelling the returns the suite created", lambda: clean_up(session)))
-        for label, stage in stages:
-            progress(platform.name, label)
-            guarded(session, label, stage)
+        label, interrupted = "starting", False
+        try:
+            for label, stage in stages:
+                progress(platform.name, label)
+                if not guarded(session, label, stage) and label == "discovering test data":
+                    break  # nothing to test on: every cell is already inconclusive
+        except (KeyboardInterrupt, interrupt.Interrupted):
+            progress(platform.name, "interrupted")
+            undecided_become(session, "interrupted", f"interrupted while {label}")
+            interrupted = True
     rerun = rerun_command(platform, config)
     cells: tuple[OperationResult, ...] = tuple(
-        judge(op.id, session.seen, rerun) for op in operations()
+        judged(op.id, session.seen, rerun) for op in operations()
     )
     finished = time.time()
     imitates = load_profile(platform.reference).imitates if platform.reference else None
-    provenance = Provenance(
-        suite_version=__version__,
-        contract_version=contract_version(),
-        schema_hash=schemas.schema_hash(),
-        seed=config.seed,
-        generated_at=_stamp(finished),
-        target=platform.target_label,
-        started_at=_stamp(started),
-        duration_seconds=finished - started,
-        writes_allowed=writes,
-        act_on_existing=settings.act_on_existing,
-        max_examples=config.max_examples,
-        command=config.command,
+    provenance = _provenance(
+        platform, config, started, finished, writes=writes, act_on_existing=settings.act_on_existing
     )
+    provenance = dataclasses.replace(provenance, interrupted=interrupted)
     progress(platform.name, "done")
     created = tuple(
         entry
@@ -221,8 +272,56 @@ def run_platform(
     )
 
 
+def _provenance(
+    platform: PlatformConfig,
+    config: RunConfig,
+    started: float,
+    finished: float,
+    *,
+    writes: bool,
+    act_on_existing: bool,
+) -> Provenance:
+    return Provenance(
+        suite_version=__version__,
+        contract_version=contract_version(),
+        schema_hash=schemas.schema_hash(),
+        seed=config.seed,
+        generated_at=_stamp(finished),
+        target=platform.target_label,
+        started_at=_stamp(started),
+        duration_seconds=finished - started,
+        writes_allowed=writes,
+        act_on_existing=act_on_existing,
+        max_examples=config.max_examples,
+        command=config.command,
+    )
+
+
 def _run_one(platform: PlatformConfig, config: RunConfig) -> PlatformResult:
     return run_platform(platform, config)
+
+
+def not_started(platform: PlatformConfig, config: RunConfig) -> PlatformResult:
+    """A platform Ctrl-C stopped before it began: every cell `untested` (`interrupted`)."""
+    seen = Observations()
+    for op in operations():
+        seen.failed(
+            Finding(op.id, "interrupted", "suite", "interrupted before this platform began")
+        )
+    now = time.time()
+    rerun = rerun_command(platform, config)
+    cells = tuple(judge(op.id, seen, rerun) for op in operations())
+    imitates = load_profile(platform.reference).imitates if platform.reference else None
+    return PlatformResult(
+        platform.name,
+        imitates,
+        platform.target_label,
+        dataclasses.replace(
+            _provenance(platform, config, now, now, writes=False, act_on_existing=False),
+            interrupted=True,
+        ),
+        cells,
+    )
 
 
 def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
@@ -234,13 +333,29 @@ def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
         return RunResult(tuple(run_platform(p, config, progress) for p in config.platforms))
     results: dict[str, PlatformResult] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process that has threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_run_one, p, config): p.name for p in config.platforms}
-        for name in [p.name for p in config.platforms]:
-            progress(name, "queued")
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            progress(futures[future], "done")
+    stop = context.Event()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=interrupt.watch, initargs=(stop,)
+    ) as pool:
+        futures = {pool.submit(_run_one, p, config): p for p in config.platforms}
+        for platform in config.platforms:
+            progress(platform.name, "queued")
+        try:
+            for future in as_completed(futures):
+                results[futures[future].name] = future.result()
+                progress(futures[future].name, "done")
+        except KeyboardInterrupt:
+            # Ctrl-C: the running platforms stop at their next request and judge what they
+            # saw; the queued ones never start.
+            stop.set()
+            for future, platform in futures.items():
+                if platform.name in results:
+                    continue
+                if future.cancel():
+                    results[platform.name] = not_started(platform, config)
+                else:
+                    results[platform.name] = future.result()
+                progress(platform.name, "interrupted")
     return RunResult(tuple(results[p.name] for p in config.platforms))
 
 

@@ -27,6 +27,7 @@ from conformance.output import REPORT_DIR
 from conformance.render.html import render_matrix_page, report_stamp
 from conformance.render.summary import render_summary
 from conformance.results import PlatformResult, RunResult, load_matrix_files
+from conformance.runner import complete
 
 DEFAULT_OUTPUT = "capability-matrix.html"
 REPORT_FILE = "report.html"
@@ -134,8 +135,7 @@ def build(
         baseline=gate.read_baseline(baseline) if baseline else None,
         expectations=gate.read_expectations(expected) if expected else None,
         replace_declared=False,
+        fail_on=policy,
     )
-    run = gate.annotate_run(run, inputs)
-    if inputs.baseline is not None:
-        warnings += gate.baseline_warnings(run, inputs.baseline)
-    return MatrixView(run, gate.decide(run, policy), warnings, sources)
+    done = complete(run, inputs)
+    return MatrixView(done.result, done.decision, (*warnings, *done.warnings), sources)

@@ -10,6 +10,7 @@ say something the JSON does not.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -72,6 +73,14 @@ def planned_files(run: RunResult, output_dir: Path, decision: Decision) -> dict[
         files[reports / "report.html"] = html.render_platform_report(platform, decision)
     files[output_dir / REPORT_DIR / SUMMARY_FILE] = summary.render_summary(run, decision)
     return files
+
+
+def error_summary(output_dir: Path, line: str) -> None:
+    """`reports/summary.md` for a run that could not start (exit 2): a CI step that shows the
+    summary must find why, not a missing file or an older run's summary. Best effort: when the
+    directory cannot be written either, the one line on stderr is all there is."""
+    with contextlib.suppress(UsageError):
+        write_all({output_dir / REPORT_DIR / SUMMARY_FILE: summary.render_error(line)})
 
 
 def _mode() -> int:

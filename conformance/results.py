@@ -278,6 +278,7 @@ class Provenance:
     baseline_source: str | None = None  # the baseline compared with; None: no baseline
     baseline_generated_at: str | None = None
     expected_failures_source: str | None = None
+    interrupted: bool = False  # Ctrl-C cut the run short: untried cells are untested
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -297,7 +298,7 @@ class Provenance:
             "baselineSource": self.baseline_source,
             "baselineGeneratedAt": self.baseline_generated_at,
             "expectedFailuresSource": self.expected_failures_source,
-        }
+        } | ({"interrupted": True} if self.interrupted else {})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Provenance:
@@ -318,6 +319,7 @@ class Provenance:
             baseline_source=data.get("baselineSource"),
             baseline_generated_at=data.get("baselineGeneratedAt"),
             expected_failures_source=data.get("expectedFailuresSource"),
+            interrupted=bool(data.get("interrupted", False)),
         )
 
 

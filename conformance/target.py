@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
+from conformance import interrupt
 from conformance.errors import TargetError
 from conformance.findings import Exchange, Redactor, clip
 
@@ -140,6 +141,7 @@ class Target:
         auth: Auth = "valid",
         raw_body: bytes | None = None,
     ) -> Reply:
+        interrupt.check()  # Ctrl-C in the main process: stop at the next request
         if method != "GET" and not self.allow_writes:
             raise WritesNotAllowed(f"{method} {path} in a run without --allow-writes")
         headers: dict[str, str] = {}
@@ -167,6 +169,7 @@ class Target:
                 return Reply(reply.exchange, reply.body, "rate_limited")
             attempt += 1
             time.sleep(wait)
+            interrupt.check()
 
     def call_many(self, gets: Sequence[tuple[str, dict[str, str] | None, Auth]]) -> list[Reply]:
         """Independent GETs (path, query, auth), at most `connections` in flight at once.

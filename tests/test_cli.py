@@ -32,7 +32,8 @@ def test_default_run_writes_six_valid_matrices(
 ) -> None:
     code, out, err = run_cli(["run", "--output-dir", str(tmp_path), "--seed", "11"], capsys)
     assert code == 0, err
-    assert out.rstrip().splitlines()[-2] == "60 passed, 0 failed"
+    # pytest's words, before the list of files (no finding to show on a passing run)
+    assert out.rstrip().splitlines()[-2] == "36 passed, 24 skipped (unsupported), 0 failed"
     for name in profile_names():
         data = json.loads((tmp_path / "capability_matrices" / f"{name}.json").read_text())
         assert schemas.violations("capability-matrix.schema.json", data) == []
@@ -58,7 +59,16 @@ def test_failing_operation_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture
         capsys,
     )
     assert code == 1
-    assert out.rstrip().splitlines()[-2] == "8 passed, 1 failed"
+    lines = out.rstrip().splitlines()
+    # the untested cell (no approved return to ship back) is counted, not dropped
+    assert "7 passed, 1 skipped (unsupported), 1 skipped (untested), 1 failed" in lines
+    # What broke, after the table: the cell, its reason and message, a curl line, the report.
+    failed = lines.index("FAILED full-manual approveReturn: failing (effect_missing)")
+    assert lines[failed + 1].startswith("  effect_missing: approveReturn answered success")
+    assert lines[failed + 2].startswith("    curl -sS -X GET http://127.0.0.1:")
+    report = tmp_path / "reports" / "full-manual" / "report.html"
+    assert f"  evidence: {report}#op-approveReturn" in lines
+    assert (tmp_path / "reports" / "full-manual" / "report.html").exists()
     data = json.loads((tmp_path / "capability_matrices" / "full-manual.json").read_text())
     assert data["operations"]["approveReturn"]["status"] == "failing"
     assert data["operations"]["approveReturn"]["reasons"] == ["effect_missing"]
@@ -258,3 +268,39 @@ def test_shards_merged_by_matrix_equal_the_whole_run(
         assert run_cli([*args, "--output-dir", str(out)], capsys)[0] == 0
     merged = [str(out / "capability_matrices") for out in clean]
     assert run_cli(["matrix", *merged, "--output", str(tmp_path / "clean.html")], capsys)[0] == 0
+
+
+def test_rerun_line_repeats_every_flag_that_changes_what_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    declared = tmp_path / "full-manual.declared.toml"
+    declared.write_text(
+        (
+            Path(__file__).parents[1] / "conformance/reference/declared/full-manual.declared.toml"
+        ).read_text()
+    )
+    args = [
+        "run",
+        "--defect",
+        "approve_no_effect",
+        "--max-examples",
+        "3",
+        "--no-schemathesis",
+        "--declared",
+        str(declared),
+        "--token",
+        SECRET,
+        "--output-dir",
+        str(tmp_path / "out"),
+    ]
+    code, _, _ = run_cli(args, capsys)
+    assert code == 1
+    data = json.loads((tmp_path / "out" / "capability_matrices" / "full-manual.json").read_text())
+    rerun = data["operations"]["approveReturn"]["reproduce"]
+    seed = data["provenance"]["seed"]
+    assert rerun == (
+        "conformance run --defect approve_no_effect --max-examples 3 --no-schemathesis "
+        f"--declared {declared} --output-dir {tmp_path / 'out'} "
+        f"--platform full-manual --seed {seed}"
+    )
+    assert SECRET not in all_text(tmp_path / "out")

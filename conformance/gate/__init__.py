@@ -35,6 +35,8 @@ from conformance.gate.decision import (
     Problem,
     decide,
     expectation,
+    expected_badge,
+    unexpected_codes,
 )
 from conformance.gate.inputs import (
     MANIFEST_SUFFIX,
@@ -78,6 +80,7 @@ __all__ = [
     "decide",
     "drift",
     "expectation",
+    "expected_badge",
     "find_manifests",
     "packaged_manifest",
     "parse_fail_on",
@@ -86,4 +89,5 @@ __all__ = [
     "read_baseline",
     "read_expectations",
     "read_manifest",
+    "unexpected_codes",
 ]

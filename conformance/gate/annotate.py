@@ -8,22 +8,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from conformance.gate.inputs import Baseline, Expectations, Manifest
-from conformance.gate.rules import change, drift
+from conformance.gate.rules import DEFAULT_FAIL_ON, change, drift
 from conformance.results import (
     BaselineCell,
     PlatformResult,
     RunResult,
 )
+from conformance.verdicts import Verdict
 
 
 @dataclass(frozen=True)
 class GateInputs:
-    """Everything a cell is compared with, loaded (and validated) before the run starts."""
+    """Everything a cell is compared with, loaded (and validated) before the run starts, and
+    the policy: which verdicts fail the gate (`--fail-on`)."""
 
     manifests: Mapping[str, Manifest] = dataclasses.field(default_factory=dict)
     baseline: Baseline | None = None
     expectations: Expectations | None = None
     replace_declared: bool = True  # False: keep what the matrix already holds when no manifest
+    fail_on: frozenset[Verdict] = DEFAULT_FAIL_ON
 
 
 def annotate(platform: PlatformResult, inputs: GateInputs) -> PlatformResult:

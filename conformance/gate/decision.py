@@ -88,6 +88,21 @@ class Decision:
     def failures(self, kind: Problem | None = None) -> tuple[CellGate, ...]:
         return tuple(c for c in self.cells if c.fails and (kind is None or kind in c.problems))
 
+    def tally(self) -> dict[str, int]:
+        """Cells in pytest's words, in pytest's order, none left out: a failure waived by an
+        expected failure is `xfailed`, not `failed`; untested cells are counted, not dropped."""
+        found: dict[str, int] = dict.fromkeys(TALLY_WORDS, 0)
+        for cell in self.cells:
+            found[_tally_word(cell, self.fail_on)] += 1
+        return found
+
+    def tally_line(self) -> str:
+        """E.g. `36 passed, 24 skipped (unsupported), 1 failed, 2 xfailed` (zeros left out,
+        except `passed` and `failed`, which scripts look for)."""
+        return ", ".join(
+            f"{n} {word}" for word, n in self.tally().items() if n or word in ("passed", "failed")
+        )
+
     def problem_counts(self) -> dict[Problem, int]:
         return {kind: len(self.failures(kind)) for kind in Problem}
 
@@ -110,6 +125,62 @@ _PROBLEM_WORDS = {
     Problem.regression: ("regression", "regressions"),
     Problem.stale: ("stale expected failure", "stale expected failures"),
 }
+
+
+TALLY_WORDS = (
+    "passed",
+    "skipped (unsupported)",
+    "skipped (untested)",
+    "skipped (inconclusive)",
+    "failed",
+    "failing (not gated)",
+    "error",
+    "xfailed",
+)
+
+
+def _tally_word(cell: CellGate, fail_on: frozenset[Verdict]) -> str:
+    if cell.fails:
+        undecided = cell.verdict in (Verdict.inconclusive, Verdict.untested)
+        only_verdict = cell.problems == (Problem.verdict,)
+        return "error" if undecided and only_verdict else "failed"
+    if cell.waived:
+        return "xfailed"
+    if cell.verdict in (Verdict.supported, Verdict.partial):
+        return "passed"
+    if cell.verdict == Verdict.failing:
+        return "failing (not gated)"  # --fail-on leaves failing out
+    return f"skipped ({cell.verdict.value})"
+
+
+def unexpected_codes(cell: OperationResult) -> tuple[str, ...]:
+    """The cell's reason codes that its expected-failure entry does not list (none when the
+    entry lists no codes: then any failure is expected)."""
+    if cell.expected is None or not cell.expected.codes:
+        return ()
+    return tuple(code for code in cell.reasons if code not in cell.expected.codes)
+
+
+def expected_badge(cell: OperationResult, outcome: Expected | None) -> tuple[str, str] | None:
+    """(badge word, explanation) for a cell with an expected-failure entry, by what became of
+    it: every renderer shows the same words, and only a held one looks neutral."""
+    if cell.expected is None or outcome is None:
+        return None
+    if outcome == Expected.held:
+        return ("expected failure", cell.expected.reason)
+    if outcome == Expected.stale:
+        return (
+            "stale expected failure",
+            f"listed as failing ({cell.expected.reason}), but it passes now: remove the entry",
+        )
+    if outcome == Expected.unmatched:
+        codes = ", ".join(unexpected_codes(cell))
+        return (
+            "unexpected failure",
+            f"fails with {codes}, which the expected-failure entry does not list "
+            f"(it lists {', '.join(cell.expected.codes)})",
+        )
+    return ("expected failure, unverified", f"{cell.expected.reason} (no evidence either way)")
 
 
 def expectation(cell: OperationResult, fail_on: frozenset[Verdict]) -> Expected | None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from conformance.gate import Decision, Outcome
+from conformance.gate import Decision, Expected, Outcome, expected_badge
 from conformance.render.style import (
     CHANGE_STYLES,
     DRIFT_STYLES,
@@ -168,7 +168,9 @@ class Note:
         return f"{self.code}: {self.text}" if self.code else self.text
 
 
-def cell_notes(cell: OperationResult, not_needed: str | None = None) -> list[Note]:
+def cell_notes(
+    cell: OperationResult, not_needed: str | None = None, expected: Expected | None = None
+) -> list[Note]:
     """Everything that explains a cell, in reading order (each becomes a footnote)."""
     known = reasons()
     notes: list[Note] = []
@@ -183,8 +185,9 @@ def cell_notes(cell: OperationResult, not_needed: str | None = None) -> list[Not
     notes += [Note(text, "observed") for text in cell.notes]
     if not_needed:
         notes.append(Note(f"not needed: {not_needed}", "not counted in the roll-up"))
-    if cell.expected:
-        notes.append(Note(cell.expected.reason, "expected failure"))
+    badge = expected_badge(cell, expected)
+    if badge is not None:
+        notes.append(Note(badge[1], badge[0]))
     return notes
 
 
@@ -215,8 +218,9 @@ class Footnotes:
 # --------------------------------------------------------------------------- cells
 
 
-def marks(cell: OperationResult) -> list[str]:
-    """Drift, a declared claim that differs, a baseline change, an expected failure."""
+def marks(cell: OperationResult, expected: Expected | None = None) -> list[str]:
+    """Drift, a declared claim that differs, a baseline change, an expected failure (with what
+    the gate made of it: held, stale, unmatched or unverified)."""
     found = []
     if cell.drift and cell.declared:
         style = DRIFT_STYLES[cell.drift]
@@ -239,10 +243,12 @@ def marks(cell: OperationResult) -> list[str]:
             f"{'' if cell.baseline.change == Change.new else '<small>was ' + was + '</small>'}"
             "</span>"
         )
-    if cell.expected:
+    badge = expected_badge(cell, expected)
+    if badge is not None:
+        word, why = badge
+        kind = "unverified" if expected in (Expected.held, Expected.unverified) else "regressed"
         found.append(
-            f'<span class="mark unverified" title="{escape(cell.expected.reason)}">'
-            "expected failure</span>"
+            f'<span class="mark {kind} xf-{expected}" title="{escape(why)}">{escape(word)}</span>'
         )
     return found
 
@@ -254,13 +260,14 @@ def cell_td(
     footnotes: Footnotes | None = None,
     href: str | None = None,
     not_needed: str | None = None,
+    expected: Expected | None = None,
 ) -> str:
     """One cell: symbol and word (a link to the evidence when `href`), footnote numbers, marks.
 
     `data-cell`, `data-verdict` and `data-kind` let tests and the page's filters find it.
     """
     style = cell_style(cell)
-    notes = cell_notes(cell, not_needed)
+    notes = cell_notes(cell, not_needed, expected)
     title = f"{platform} · {cell.operation}: {style.label}"
     if cell.verdict == Verdict.unsupported and style.label != "unsupported":
         title += " (unsupported)"
@@ -274,7 +281,9 @@ def cell_td(
     return (
         f'<td class="cell v-{cell.verdict.value}" data-cell="{escape(platform)}/{cell.operation}"'
         f' data-verdict="{cell.verdict.value}" data-kind="{kind}" title="{escape(title)}">'
-        f'<div class="c">{head}{refs}' + "".join("<br>" + m for m in marks(cell)) + "</div></td>"
+        f'<div class="c">{head}{refs}'
+        + "".join("<br>" + m for m in marks(cell, expected))
+        + "</div></td>"
     )
 
 

@@ -257,6 +257,7 @@ def render_matrix_page(
                 footnotes=footnotes,
                 href=f"{report}#op-{op.id}" if report else None,
                 not_needed=skip.get(op.id),
+                expected=decision.cell(platform.name, op.id).expected,
             )
             for op in ops
         ]

@@ -12,7 +12,7 @@ import json
 from html import escape
 
 from conformance.findings import Exchange, Finding
-from conformance.gate import Decision
+from conformance.gate import Decision, Expected
 from conformance.render.html_base import (
     badge,
     cell_head,
@@ -93,7 +93,9 @@ def _finding(finding: Finding) -> list[str]:
     return lines
 
 
-def _section(cell: OperationResult, not_needed: str | None) -> list[str]:
+def _section(
+    cell: OperationResult, not_needed: str | None, expected: Expected | None = None
+) -> list[str]:
     """The evidence for one operation: the anchor the matrix page links to."""
     declared = (f"declared {cell.declared.status.value}" if cell.declared else "not declared") + (
         f" ({cell.drift.value})" if cell.drift else ""
@@ -116,7 +118,7 @@ def _section(cell: OperationResult, not_needed: str | None) -> list[str]:
             for c in checks
         ]
         lines.append("</tbody></table>")
-    notes = cell_notes(cell, not_needed)
+    notes = cell_notes(cell, not_needed, expected)
     if notes:
         lines += ["<ul>", *(f"<li>{n.html()}</li>" for n in notes), "</ul>"]
     for finding in cell.findings:
@@ -150,7 +152,12 @@ def render_platform_report(platform: PlatformResult, decision: Decision) -> str:
         rows.append(
             f'<tr><th scope="row"><code><a href="#op-{cell.operation}">{cell.operation}</a>'
             "</code></th>"
-            + cell_td(platform.name, cell, href=f"#op-{cell.operation}")
+            + cell_td(
+                platform.name,
+                cell,
+                href=f"#op-{cell.operation}",
+                expected=decision.cell(platform.name, cell.operation).expected,
+            )
             + f"<td>{escape(', '.join(cell.reasons))}</td><td>{declared}</td>"
             f"<td>{cell.checks_passed}/{cell.checks_run}</td><td>{escape(notes)}</td></tr>"
         )
@@ -176,7 +183,8 @@ def render_platform_report(platform: PlatformResult, decision: Decision) -> str:
     if not any(c.findings for c in platform.operations):
         body.append("<p>No findings: every operation is supported.</p>")
     for cell in platform.operations:
-        body += _section(cell, skip.get(cell.operation))
+        gate = decision.cell(platform.name, cell.operation)
+        body += _section(cell, skip.get(cell.operation), gate.expected)
     body += [
         "<h2>Provenance</h2>",
         '<dl class="prov">',

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from conformance.contract import operations
-from conformance.gate import Decision, Expected, Problem
+from conformance.gate import Decision, Expected, Problem, expected_badge
 from conformance.render.style import (
     CHANGE_STYLES,
     DRIFT_STYLES,
@@ -80,6 +80,22 @@ class _Budget:
             self.lines.append(row)
             self.size += size
         self.add([""], what)
+
+
+def render_error(line: str) -> str:
+    """The summary of a run that could not start (exit code 2): the one-line error, and what
+    the exit code means, so that a CI step summary says why there is no matrix."""
+    return "\n".join(
+        [
+            "## Returns conformance: the run could not start",
+            "",
+            f"    {line}",
+            "",
+            "Exit code 2: nothing was tested, so there is no matrix and no gate verdict. Fix the",
+            "input above and run again.",
+            "",
+        ]
+    )
 
 
 def render_summary(run: RunResult, decision: Decision, limit: int = LIMIT) -> str:
@@ -189,9 +205,9 @@ def _expected_row(platform: str, cell: OperationResult, decision: Decision) -> s
     assert cell.expected is not None
     outcome = decision.cell(platform, cell.operation).expected
     bad = "❌ " if outcome in (Expected.stale, Expected.unmatched) else ""
+    word, why = expected_badge(cell, outcome) or ("", cell.expected.reason)
     return (
-        f"| {_md(platform)} | `{cell.operation}` | {_cell(cell)} | "
-        f"{bad}{outcome.value if outcome else ''} | {_md(cell.expected.reason)} |"
+        f"| {_md(platform)} | `{cell.operation}` | {_cell(cell)} | {bad}{_md(word)} | {_md(why)} |"
     )
 
 

@@ -1,9 +1,12 @@
-"""The terminal: one table of operations × platforms, then the gate's decision, then the closing
-count line. Also the plain-text form of a finding that JUnit and pytest items print."""
+"""The terminal: one table of operations × platforms, the gate's decision, the closing count line
+in pytest's words, then what broke: each failing or inconclusive cell with its reasons, a curl
+line and the report that holds the evidence. Also the plain-text form of a finding that JUnit and
+pytest items print."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -13,9 +16,12 @@ from conformance.findings import Finding
 from conformance.gate import Decision
 from conformance.render.style import DRIFT_STYLES, STYLES
 from conformance.results import RunResult
-from conformance.verdicts import reasons
+from conformance.verdicts import Verdict, reasons
 
 MAX_BODY = 600
+PER_CELL = 3  # findings shown per cell; the rest are counted ("+N more")
+MAX_CELLS = 20  # cells shown after the table; the rest are counted
+MAX_LINE = 240  # a message or curl line longer than this is cut (the report has it whole)
 
 
 def matrix_table(run: RunResult, *, colour: bool) -> Table:
@@ -41,8 +47,8 @@ def matrix_table(run: RunResult, *, colour: bool) -> Table:
 def print_summary(
     console: Console, run: RunResult, *, colour: bool, decision: Decision | None = None
 ) -> None:
-    """Table, cell counts, the gate's problems, then `N passed, N failed` (the closing line
-    before the list of files: scripts parse it)."""
+    """Table, cell counts, the gate's problems, then the count line in pytest's words, e.g.
+    `36 passed, 24 skipped (unsupported), 1 failed, 2 xfailed` (scripts parse it)."""
     console.print(matrix_table(run, colour=colour))
     counts = ", ".join(f"{run.counts()[v]} {v.value}" for v in STYLES)
     console.print(f"cells: {counts}", highlight=False, markup=False)
@@ -55,7 +61,51 @@ def print_summary(
                 markup=False,
             )
         console.print(decision.headline(), highlight=False, markup=False)
-    console.print(f"{run.passed} passed, {run.failed} failed", highlight=False, markup=False)
+        console.print(decision.tally_line(), highlight=False, markup=False)
+    else:
+        console.print(f"{run.passed} passed, {run.failed} failed", highlight=False, markup=False)
+
+
+def findings_lines(run: RunResult, decision: Decision, output_dir: Path) -> list[str]:
+    """What broke, the way pytest ends a run: each failing, then each inconclusive cell, with
+    its reason codes, up to PER_CELL findings (message and curl line) and where the evidence is.
+    """
+    lines: list[str] = []
+    cells = [
+        (platform.name, cell)
+        for verdict in (Verdict.failing, Verdict.inconclusive)
+        for platform in run.platforms
+        for cell in platform.operations
+        if cell.verdict == verdict
+    ]
+    for shown, (name, cell) in enumerate(cells):
+        if shown == MAX_CELLS:
+            lines.append(f"+{len(cells) - shown} more cells: see the reports under {output_dir}/")
+            break
+        gate = decision.cell(name, cell.operation)
+        word = "FAILED" if gate.fails else "XFAIL" if gate.waived else cell.verdict.value.upper()
+        lines.append(
+            f"{word} {name} {cell.operation}: {cell.verdict.value} ({', '.join(cell.reasons)})"
+        )
+        for finding in cell.findings[:PER_CELL]:
+            lines.append(f"  {finding.reason}: {_one_line(finding.message)}")
+            if finding.reproduce:
+                lines.append(f"    {_one_line(finding.reproduce)}")
+        if len(cell.findings) > PER_CELL:
+            lines.append(f"  +{len(cell.findings) - PER_CELL} more findings")
+        report = output_dir / "reports" / name / "report.html"
+        lines.append(f"  evidence: {report}#op-{cell.operation}")
+    return lines
+
+
+def print_findings(console: Console, run: RunResult, decision: Decision, output_dir: Path) -> None:
+    for line in findings_lines(run, decision, output_dir):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_LINE else flat[: MAX_LINE - 1] + "…"
 
 
 def finding_text(finding: Finding) -> str:

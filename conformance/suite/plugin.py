@@ -8,13 +8,16 @@ runs, against the embedded reference platforms with default settings.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conformance import engine, gate
+from conformance import gate, runner
 from conformance.config import TOKEN_ENV, build
 from conformance.errors import ConformanceError
 from conformance.gate import Case, Decision, GateInputs
@@ -60,7 +63,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="allow POST requests (create returns, act on them); use a sandbox",
     )
+    group.addoption(
+        "--conformance-act-on-existing",
+        action="store_true",
+        default=False,
+        help="allow approve/reject/cancel on returns the suite did not create",
+    )
+    group.addoption(
+        "--conformance-order-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an order to test on (repeatable); default: discovered",
+    )
+    group.addoption(
+        "--conformance-config", metavar="FILE", help="TOML config, as `conformance run --config`"
+    )
     group.addoption("--conformance-seed", type=int, metavar="N", help="random seed")
+    group.addoption(
+        "--conformance-timeout", type=float, metavar="S", help="per-request timeout (default 10)"
+    )
+    group.addoption(
+        "--conformance-max-requests",
+        type=int,
+        metavar="N",
+        help="request budget per platform; what it leaves untried is untested",
+    )
+    group.addoption(
+        "--conformance-connections",
+        type=int,
+        metavar="N",
+        help="requests in flight at once over the whole run (default 4)",
+    )
+    group.addoption(
+        "--conformance-schemathesis",
+        choices=("on", "off"),
+        help="schemathesis' phases (default: on for URL targets, off for the reference ones)",
+    )
     group.addoption(
         "--conformance-max-examples",
         type=int,
@@ -132,20 +171,31 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _execute(config: pytest.Config) -> SuiteRun:
+    """A thin wrapper over `conformance.run`, as `conformance run` is."""
     out = _option(config, "output_dir")
     given = config.stash[_INPUTS]
     base_url = _option(config, "base_url")
     token = _option(config, "token") or (os.environ.get(TOKEN_ENV) if base_url else None)
+    text = _text(config)
     run_config = build(
-        base_url=str(base_url) if base_url else None,
-        platform=str(_option(config, "platform")) if _option(config, "platform") else None,
+        base_url=text("base_url"),
+        platform=text("platform"),
         token=str(token) if token else None,
         allow_writes=bool(_option(config, "allow_writes")),
-        output_dir=str(out) if out else None,
+        act_on_existing=bool(_option(config, "act_on_existing")),
+        order_ids=[str(o) for o in _list(_option(config, "order_id"))],
+        output_dir=text("output_dir"),
         seed=_int(_option(config, "seed")),
+        config_file=text("config"),
+        timeout=float(str(_option(config, "timeout"))) if _option(config, "timeout") else None,
         max_examples=_int(_option(config, "max_examples")),
+        max_requests=_int(_option(config, "max_requests")),
+        connections=_int(_option(config, "connections")),
         command="pytest --pyargs conformance.suite",
     )
+    schemathesis = _option(config, "schemathesis")
+    if schemathesis is not None:
+        run_config = dataclasses.replace(run_config, schemathesis=schemathesis == "on")
     check_names([p.name for p in run_config.platforms])
     inputs = GateInputs(
         manifests=gate.find_manifests(
@@ -155,29 +205,57 @@ def _execute(config: pytest.Config) -> SuiteRun:
         ),
         baseline=given.baseline,
         expectations=given.expectations,
+        fail_on=given.fail_on,
     )
     if out:
         check_writable(run_config.output_dir)
-    result = gate.annotate_run(engine.run(run_config), inputs)
-    decision = gate.decide(result, given.fail_on)
+    done = runner.run(run_config, inputs)
     if out:
-        write_all(planned_files(result, run_config.output_dir, decision))
-    found = tuple(c for p in result.platforms for c in gate.cases(p, decision))
-    return SuiteRun(result, decision, found)
+        write_all(planned_files(done.result, run_config.output_dir, done.decision))
+    found = tuple(c for p in done.result.platforms for c in gate.cases(p, done.decision))
+    return SuiteRun(done.result, done.decision, found)
+
+
+def _text(config: pytest.Config) -> Callable[[str], str | None]:
+    def text(name: str) -> str | None:
+        value = _option(config, name)
+        return str(value) if value else None
+
+    return text
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _int(value: object) -> int | None:
     return int(str(value)) if value is not None else None
 
 
-def suite_run(config: pytest.Config) -> SuiteRun:
-    """The session's one engine run (started by the first caller)."""
-    if _RUN not in config.stash:
+def _plugin_words(line: str) -> str:
+    """The engine's messages name `conformance run`'s flags; here they are --conformance-*."""
+    return re.sub(r"(?<![\w-])--(?!conformance-)([a-z][a-z-]*)", r"--conformance-\1", line)
+
+
+_ERROR = pytest.StashKey[str]()
+
+
+def suite_run(config: pytest.Config) -> SuiteRun | None:
+    """The session's one engine run (started by the first caller); None when it could not
+    start (a refused token, an unreachable target): the session then ends once collection is
+    over, with one line and exit code 2 (`pytest_collection_modifyitems`), never a traceback."""
+    if _RUN not in config.stash and _ERROR not in config.stash:
         try:
             config.stash[_RUN] = _execute(config)
         except ConformanceError as err:
-            raise pytest.UsageError(f"conformance: error: {err.one_line()}") from None
-    return config.stash[_RUN]
+            config.stash[_ERROR] = f"conformance: error: {_plugin_words(err.one_line())}"
+    return config.stash.get(_RUN, None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """Outside every collection hook wrapper (schemathesis has one), so the exit is one line."""
+    if _ERROR in config.stash:
+        pytest.exit(config.stash[_ERROR], returncode=2)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -186,4 +264,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         done = config.stash[_RUN]
         terminalreporter.write_sep("-", "Returns conformance")
         terminalreporter.write_line(done.decision.headline())
-        terminalreporter.write_line(f"{done.run.passed} passed, {done.run.failed} failed (cells)")
+        terminalreporter.write_line(f"{done.decision.tally_line()} (cells)")

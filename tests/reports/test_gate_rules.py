@@ -13,6 +13,7 @@ from conformance import gate
 from conformance.errors import UsageError
 from conformance.gate import CaseStatus, Expected, GateInputs, Outcome, Problem
 from conformance.reference import load_profile, profile_names
+from conformance.render.html import render_matrix_page
 from conformance.results import Change, Claim, Declared, Drift, Expectation, RunResult
 from conformance.verdicts import Verdict
 
@@ -296,3 +297,58 @@ def test_annotations_round_trip_through_the_matrix() -> None:
     again = type(shop).from_json(shop.to_json())
     assert again == dataclasses.replace(shop)
     assert again.cell("getReturn").drift == OVER
+
+
+def _annotated(verdicts: dict[str, Verdict], entry: Expectation) -> RunResult:
+    run = run_of(platform("shop", verdicts))
+    inputs = GateInputs(
+        expectations=gate.Expectations("x.toml", {("shop", "approveReturn"): entry})
+    )
+    return gate.annotate_run(run, inputs)
+
+
+def test_unmatched_expected_failure_names_the_codes_it_did_not_expect() -> None:
+    run = _annotated({"approveReturn": F}, Expectation("BUG-1", ("server_error",)))
+    cell = run.platforms[0].cell("approveReturn")
+    outcome = gate.decide(run).cell("shop", "approveReturn").expected
+    badge = gate.expected_badge(cell, outcome)
+    assert badge is not None
+    word, why = badge
+    assert word == "unexpected failure"
+    assert "effect_missing" in why and "server_error" in why
+
+
+def test_each_expected_failure_outcome_has_its_own_badge() -> None:
+    held = _annotated({"approveReturn": F}, Expectation("BUG-1", ("effect_missing",)))
+    stale = _annotated({}, Expectation("BUG-1"))
+    unverified = _annotated({"approveReturn": I}, Expectation("BUG-1"))
+    words = set()
+    for run in (held, stale, unverified):
+        cell = run.platforms[0].cell("approveReturn")
+        badge = gate.expected_badge(cell, gate.decide(run).cell("shop", "approveReturn").expected)
+        assert badge is not None
+        words.add(badge[0])
+    assert words == {"expected failure", "stale expected failure", "expected failure, unverified"}
+    page = render_matrix_page(stale, gate.decide(stale))
+    assert "stale expected failure" in page and "remove the entry" in page
+
+
+def test_tally_in_pytests_words_counts_every_cell() -> None:
+    verdicts = {
+        "approveReturn": F,
+        "getReturn": I,
+        "createReturn": Verdict.untested,
+        "cancelReturn": Verdict.unsupported,
+        "listReturns": Verdict.partial,
+    }
+    run = run_of(platform("shop", verdicts))
+    decision = gate.decide(run)
+    assert decision.tally_line() == (
+        "6 passed, 1 skipped (unsupported), 1 skipped (untested), 1 skipped (inconclusive), "
+        "1 failed"
+    )
+    assert sum(decision.tally().values()) == 10
+    waived = _annotated({"approveReturn": F}, Expectation("BUG-1", ("effect_missing",)))
+    assert gate.decide(waived).tally_line() == "9 passed, 0 failed, 1 xfailed"
+    strict = gate.decide(run, gate.parse_fail_on("failing,inconclusive"))
+    assert "1 error" in strict.tally_line()

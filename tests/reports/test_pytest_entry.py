@@ -6,6 +6,7 @@ Run in a subprocess from an empty directory, as a team that gates with pytest wo
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -112,3 +113,54 @@ def test_bad_option_is_a_usage_error(tmp_path: Path) -> None:
     proc = pytest_suite(["--conformance-fail-on", "sometimes"], tmp_path)
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "unknown verdict 'sometimes'" in proc.stderr
+
+
+def test_refused_token_is_one_line_naming_the_plugins_option(tmp_path: Path) -> None:
+    with ReferenceServer("full-manual", TOKEN) as server:
+        proc = pytest_suite(
+            [
+                "--conformance-base-url",
+                server.base_url,
+                "--conformance-token",
+                "not-the-token",
+                "--conformance-platform",
+                "shop",
+            ],
+            tmp_path,
+        )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert "Traceback" not in output and "raise " not in output
+    errors = [line for line in output.splitlines() if "conformance: error:" in line]
+    assert len(errors) == 1, output
+    assert "--conformance-token" in errors[0]
+    assert " --token" not in errors[0]
+    assert "not-the-token" not in output
+
+
+def test_the_plugin_sets_what_conformance_run_sets(tmp_path: Path) -> None:
+    """Budget, connections and schemathesis reach the run: one request is all it may send."""
+    with ReferenceServer("full-manual", TOKEN) as server:
+        proc = pytest_suite(
+            [
+                "--conformance-base-url",
+                server.base_url,
+                "--conformance-token",
+                TOKEN,
+                "--conformance-platform",
+                "shop",
+                "--conformance-max-requests",
+                "1",
+                "--conformance-connections",
+                "1",
+                "--conformance-schemathesis",
+                "off",
+                "--conformance-output-dir",
+                str(tmp_path / "out"),
+            ],
+            tmp_path,
+        )
+    output = proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "out" / "capability_matrices" / "shop.json").read_text())
+    reasons = {r for cell in data["operations"].values() for r in cell["reasons"]}
+    assert "budget_exhausted" in reasons, output

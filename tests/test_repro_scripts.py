@@ -1,19 +1,22 @@
 """Replay scripts: a multi-step finding's script, run with `sh` against a FRESH reference server
 with the same defect, shows the failure (exit 1); against a fresh server without the defect it
-does not (exit 0)."""
+does not (exit 0). And every return the suite creates can be found by its note."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from typing import ClassVar
 
 import pytest
 
+import conformance.reference.app as reference_app
 from conformance import engine
 from conformance.findings import Finding
 from conformance.reference import ReferenceServer
 from conformance.reference.server import defect_catalogue
+from conformance.reference.store import Store
 from conformance.repro import repro_files
 
 TOKEN = "replay-token-4242"
@@ -100,6 +103,49 @@ def test_scripts_are_written_under_repro() -> None:
     files = repro_files(result)
     assert "rejectReturn-illegal_transition_accepted.sh" in files
     assert all(text.startswith("#!/bin/sh") for text in files.values())
+
+
+class _Recorded(Store):
+    made: ClassVar[list[Store]] = []
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _Recorded.made.append(self)
+
+
+@pytest.mark.parametrize(
+    ("profile", "defect"),
+    [
+        ("full-manual", None),
+        ("full-manual", "invalid_input_accepted"),
+        ("full-manual", "over_quantity_across_returns"),
+        ("full-manual", "approve_no_effect"),
+    ],
+)
+def test_every_return_the_suite_creates_carries_its_note(
+    monkeypatch: pytest.MonkeyPatch, profile: str, defect: str | None
+) -> None:
+    """In the reference server's own store: each return made through the API carries the
+    suite's note, or (when the probe broke the note itself) its items carry it and the run
+    lists it in `created`."""
+    _Recorded.made = []
+    monkeypatch.setattr(reference_app, "Store", _Recorded)
+    defects = frozenset({defect} if defect else set())
+    result = engine.run_reference(profile, defects=defects, seed=3).platforms[0]
+    (store,) = _Recorded.made
+    tag = "created by the returns conformance suite (seed 3)"
+    listed = {rid for kind, rid, _, _ in result.created if kind == "return"}
+    made = [r for r in store.returns.values() if r.via_api]
+    assert made, "the run created returns"
+    for ret in made:
+        if isinstance(ret.note, str) and ret.note.startswith(tag):
+            continue
+        assert ret.id in listed, (ret.id, ret.note)
+        assert ret.lines and all(str(line.note).startswith(tag) for line in ret.lines), (
+            ret.id,
+            ret.note,
+            [line.note for line in ret.lines],
+        )
 
 
 def test_captured_values_are_spliced_into_paths_and_bodies() -> None:

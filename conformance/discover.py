@@ -12,6 +12,7 @@ from typing import Any
 
 from conformance.contract import operation
 from conformance.errors import TargetError
+from conformance.findings import Exchange
 from conformance.target import Reply, Target
 
 MAX_ORDERS = 50
@@ -102,6 +103,9 @@ class Inventory:
 
     orders: list[OrderInfo] = field(default_factory=list)
     returns: dict[str, KnownReturn] = field(default_factory=dict)
+    # return id → the createReturn exchange that made it, in the order they were made: what a
+    # replay script sends to put fresh data in the same state (conformance.repro).
+    creations: dict[str, Exchange] = field(default_factory=dict)
 
     def order(self, order_id: str) -> OrderInfo | None:
         return next((o for o in self.orders if o.id == order_id), None)
@@ -142,6 +146,34 @@ class Inventory:
         known.probe = known.probe or probe
         if listed_by is not None:
             known.listed_by.add(listed_by)
+
+    def record_creation(self, exchange: Exchange) -> None:
+        """Keep the exchange of a createReturn that succeeded, under the id it answered."""
+        body = exchange.response_body
+        ret = body.get("return") if isinstance(body, dict) else None
+        rid = ret.get("returnOrderId") if isinstance(ret, dict) else None
+        if isinstance(rid, str):
+            self.creations.setdefault(rid, exchange)
+
+    def holding(self, order_id: str, line: str, but: str | None = None) -> list[Exchange]:
+        """How the suite's returns that still hold units of a line were made, oldest first.
+
+        Replayed on fresh data, they use up the line as it was used up when a quantity check
+        ran; rejected and cancelled returns released their units and are left out.
+        """
+        made = []
+        for rid, exchange in self.creations.items():
+            known = self.returns.get(rid)
+            if (
+                rid != but
+                and known is not None
+                and known.created_by_suite
+                and known.order_id == order_id
+                and known.lines.get(line, 0) > 0
+                and known.status not in ("rejected", "cancelled")
+            ):
+                made.append(exchange)
+        return made
 
     def forget(self, return_id: str) -> None:
         """A listed return that cannot be read: nothing else is tested on it."""

@@ -136,6 +136,9 @@ class Finding:
     evidence: tuple[Exchange, ...] = ()
     steps: tuple[str, ...] = ()
     seed: int | None = None
+    # A shell script that replays the whole sequence on fresh data (conformance.repro), for a
+    # finding that needs earlier steps: the last exchange's curl alone would not show it.
+    script: str | None = None
 
     @property
     def reproduce(self) -> str | None:
@@ -155,6 +158,7 @@ class Finding:
             "reproduce": self.reproduce,
             "steps": list(self.steps),
             "seed": self.seed,
+            "script": self.script,
         }
 
     @classmethod
@@ -167,6 +171,7 @@ class Finding:
             evidence=tuple(Exchange.from_json(e) for e in data.get("evidence", [])),
             steps=tuple(data.get("steps", [])),
             seed=data.get("seed"),
+            script=data.get("script"),
         )
 
 

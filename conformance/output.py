@@ -20,6 +20,7 @@ from conformance.errors import UsageError
 from conformance.gate import Decision
 from conformance.render import html, junit, markdown, summary
 from conformance.render import json as json_render
+from conformance.repro import REPRO_DIR, repro_files
 from conformance.results import PlatformResult, RunResult
 
 MATRIX_DIR = "capability_matrices"
@@ -71,6 +72,8 @@ def planned_files(run: RunResult, output_dir: Path, decision: Decision) -> dict[
         files[reports / "findings.json"] = json_render.render_findings(platform)
         files[reports / "junit.xml"] = junit.render_platform(platform, decision)
         files[reports / "report.html"] = html.render_platform_report(platform, decision)
+        for name, text in repro_files(platform).items():
+            files[reports / REPRO_DIR / name] = text
     files[output_dir / REPORT_DIR / SUMMARY_FILE] = summary.render_summary(run, decision)
     return files
 

@@ -420,17 +420,23 @@ def test_create_return_request_bites() -> None:
     name = "create-return.request.schema.json"
     body = _example(name)
     assert _is_valid(name, body)
-    for quantity in (0, -1, "1", 1.5, 1_000_001):
+    for quantity in (0, -1, "1", 1.5):
         bad = copy.deepcopy(body)
         bad["return"]["items"][0]["quantity"] = quantity
         assert not _is_valid(name, bad), quantity
+    big = copy.deepcopy(body)
+    big["return"]["items"][0]["quantity"] = 1_000_001  # the contract sets no upper bound
+    assert _is_valid(name, big)
     bad = copy.deepcopy(body)
     bad["return"]["items"][0]["quantity"] = 0
     assert schemas.violations(name, bad) == [
         "/return/items/0/quantity: 0 is less than the minimum of 1"
     ]
+    platform = copy.deepcopy(body)
+    platform["return"]["items"][0]["reason"] = "CHANGED_MIND"  # platform values are allowed
+    assert _is_valid(name, platform)
     bad = copy.deepcopy(body)
-    bad["return"]["items"][0]["reason"] = "CHANGED_MIND"  # requests use the normalized vocabulary
+    bad["return"]["items"][0]["reason"] = ""
     assert not _is_valid(name, bad)
     bad = copy.deepcopy(body)
     bad["return"]["items"] = []
@@ -447,7 +453,7 @@ def test_action_request_bodies() -> None:
         assert _is_valid(name, {})
         assert _is_valid(name, {"note": "ok", "unknown": 1})
         assert not _is_valid(name, {"note": 5})
-        assert not _is_valid(name, {"note": "x" * 501})
+        assert _is_valid(name, {"note": "x" * 5000})  # the contract sets no length limit
     name = "reject-return.request.schema.json"
     assert _is_valid(name, {"reason": "late", "note": "n"})
     assert not _is_valid(name, {"reason": ["late"]})

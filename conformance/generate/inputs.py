@@ -55,12 +55,10 @@ def invalid_bodies(s: Session) -> None:
     order = inv.scratch_order()  # what a platform wrongly accepts stays apart from other data
     if order is not None and s.is_open("createReturn"):
         line = next(line for line in order.lines if inv.available(order, line) > 0)
-        valid = {
-            "return": {
-                "items": [{"id": line, "quantity": 1, "reason": "damaged", "note": "conformance"}],
-                "note": "conformance",
-            }
-        }
+        # The suite's note on the return and its item: a mutation that breaks one of them
+        # leaves the other, so whatever a platform wrongly accepts can be found in the store.
+        tagged = {"id": line, "quantity": 1, "reason": "damaged", "note": s.probe_tag}
+        valid = {"return": {"items": [tagged], "note": s.probe_tag}}
         for m in _unique(
             [
                 (m.description, m.body)
@@ -73,9 +71,9 @@ def invalid_bodies(s: Session) -> None:
             s.refused("createReturn", reply, f"createReturn with {m[0]}", "generated_invalid_input")
     own = [r for r in inv.usable() if r.created_by_suite or s.settings.act_on_existing]
     for op_id, valid_body in (
-        ("rejectReturn", {"reason": "conformance", "note": "conformance"}),
-        ("approveReturn", {"note": "conformance"}),
-        ("cancelReturn", {"note": "conformance"}),
+        ("rejectReturn", {"reason": "conformance", "note": s.tag}),
+        ("approveReturn", {"note": s.tag}),
+        ("cancelReturn", {"note": s.tag}),
     ):
         ret = next((r for r in own if r.status == "requested"), None)
         if ret is None or not s.is_open(op_id):

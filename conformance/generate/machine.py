@@ -9,6 +9,7 @@ it, and that sequence becomes the finding's steps.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ from hypothesis.stateful import (
 
 from conformance.contract import operation, vocabularies
 from conformance.discover import OrderInfo, describe_items, same_items
-from conformance.findings import Exchange, Finding
+from conformance.findings import Exchange
 from conformance.probes.session import Session
+from conformance.repro import ACCEPTED, replayable
 from conformance.target import Reply
 
 ACTIONS = {"approveReturn": "approved", "rejectReturn": "rejected", "cancelReturn": "cancelled"}
@@ -41,18 +43,28 @@ LEGAL_FROM = {
 }
 MAX_RUNS = 4  # after a failure, run again without the failing operation, this many times
 Problem = tuple[Any, ...]
-"""What `Lifecycle.fail` takes: operation, reason, message, then the replies that show it."""
+"""What `Lifecycle.fail` takes: operation, reason, message, then the replies that show it and,
+last, optionally the `shows` expression of its replay script (conformance.repro.script)."""
 
 
 class Violation(Exception):
     """A contract violation seen by the machine, on the operation that answered wrongly."""
 
     def __init__(
-        self, op: str, reason: str, message: str, replies: tuple[Reply, ...], steps: list[str]
+        self,
+        op: str,
+        reason: str,
+        message: str,
+        replies: tuple[Reply, ...],
+        steps: list[str],
+        exchanges: list[Exchange],
+        shows: str | None = None,
     ) -> None:
         super().__init__(f"{op}: {reason}: {message}")
         self.op, self.reason, self.message = op, reason, message
         self.replies, self.steps = replies, list(steps)
+        # Every call of the failing sequence, in order: what its replay script sends.
+        self.exchanges, self.shows = list(exchanges), shows
 
 
 @dataclass
@@ -120,6 +132,7 @@ def build_machine(
             super().__init__()
             self.returns: list[Modelled] = []
             self.steps: list[str] = []
+            self.exchanges: list[Exchange] = []
             self.touched: Modelled | None = None
 
         # ---- plumbing ----
@@ -131,16 +144,38 @@ def build_machine(
                 return budget.no_answer(op, params)
             reply = s.call(op, params, **kw)
             o = operation(op)
+            query = "&".join(f"{k}={v}" for k, v in (kw.get("query") or {}).items())
             self.steps.append(
                 f"{o.method} {o.url_path(**params)}"
-                + (f" {kw['body']}" if "body" in kw else "")
-                + (f" ?{kw['query']}" if kw.get("query") else "")
+                + (f"?{query}" if query else "")
+                + (f" {json.dumps(kw['body'], ensure_ascii=False)}" if "body" in kw else "")
                 + f" -> {reply.status}"
             )
+            self.exchanges.append(reply.exchange)
             return reply
 
-        def fail(self, op: str, reason: str, message: str, *replies: Reply) -> NoReturn:
-            violation = Violation(op, reason, message, replies, self.steps)
+        def fail(
+            self,
+            op: str,
+            reason: str,
+            message: str,
+            *evidence: Reply | str,
+            sequence: list[Exchange] | None = None,
+        ) -> NoReturn:
+            """Stop the run on a violation. `evidence`: the replies that show it, then
+            optionally the `shows` expression; `sequence`: the exchanges a replay needs, when
+            they are not this example's calls (see `create`)."""
+            replies = tuple(e for e in evidence if isinstance(e, Reply))
+            shows = next((e for e in evidence if isinstance(e, str)), None)
+            violation = Violation(
+                op,
+                reason,
+                message,
+                replies,
+                self.steps,
+                self.exchanges if sequence is None else sequence,
+                shows,
+            )
             if not seen:
                 budget.shrinking()
             seen.append(violation)
@@ -177,7 +212,7 @@ def build_machine(
         @initialize(pick=st.integers(0, 10**6))
         def start(self, pick: int) -> None:
             """Every sequence starts from a fresh return, so no step is spent on an empty model."""
-            self.steps = []
+            self.steps, self.exchanges = [], []
             if open_("createReturn"):
                 self.create(pick, 1)
 
@@ -188,6 +223,7 @@ def build_machine(
             lines = sorted(order.lines)
             line = lines[(pick // len(orders)) % len(lines)]
             left = s.inventory.available(order, line)
+            holding = s.inventory.holding(order.id, line)
             body = {
                 "return": {
                     "items": [{"id": line, "quantity": quantity, "reason": "other"}],
@@ -207,6 +243,9 @@ def build_machine(
                         f"{quantity} × {line} accepted with only {left} returnable "
                         "(the other returns of the line count)",
                         reply,
+                        ACCEPTED,
+                        # how the suite's returns used the line up, wherever they were made
+                        sequence=[*holding, reply.exchange],
                     )
                 return
             rid, status = reply.get("return", "returnOrderId"), reply.get("return", "status")
@@ -267,6 +306,7 @@ def build_machine(
                         + (" with a return fulfillment" if ret.fulfillments else "")
                         + " was accepted",
                         reply,
+                        ACCEPTED,
                     )
 
         def act(self, pick: int, legal_only: bool, op: str) -> None:
@@ -291,6 +331,7 @@ def build_machine(
                         "illegal_transition_accepted",
                         f"repeating {op} on a {before} return changed its status",
                         reply,
+                        f"{ACCEPTED} and dig(body, 'return', 'status') != {to!r}",
                     )
                 return
             if not legal:
@@ -300,18 +341,29 @@ def build_machine(
                         "illegal_transition_accepted",
                         f"{op} on a {before} return was accepted",
                         reply,
+                        ACCEPTED,
                     )
                 return
             if reply.status == 409:
                 if op == "cancelReturn" and before == "approved":
                     return  # the contract lets a platform refuse this
                 self.fail(
-                    op, "transition_refused", f"{op} on a {before} return answered 409", reply
+                    op,
+                    "transition_refused",
+                    f"{op} on a {before} return answered 409",
+                    reply,
+                    "status == 409",
                 )
             if reply.ok:
                 got = reply.get("return", "status")
                 if got != to:
-                    self.fail(op, "data_mismatch", f"{op} answered status {got!r}", reply)
+                    self.fail(
+                        op,
+                        "data_mismatch",
+                        f"{op} answered status {got!r}",
+                        reply,
+                        f"{ACCEPTED} and dig(body, 'return', 'status') != {to!r}",
+                    )
                 ret.status, ret.last_action = to, op
 
         @precondition(lambda self: open_("createReturnFulfillment"))
@@ -331,6 +383,7 @@ def build_machine(
                         "illegal_transition_accepted",
                         f"a fulfillment was created on a {ret.status} return",
                         reply,
+                        ACCEPTED,
                     )
                 return
             if reply.status == 409:
@@ -339,6 +392,7 @@ def build_machine(
                     "transition_refused",
                     "a fulfillment on an approved return answered 409",
                     reply,
+                    "status == 409",
                 )
             ful = reply.get("returnFulfillment", "id")
             if reply.ok and isinstance(ful, str):
@@ -393,6 +447,8 @@ def build_machine(
                             "filter_ignored",
                             f"status={status} listed returns of other statuses: {wrong[:3]}",
                             reply,
+                            f"status == 200 and any(s != {status!r} for s in "
+                            "ids(body, field='status'))",
                         )
                 listed = {i.get("returnOrderId"): i.get("status") for i in items}
                 for ret in mine:
@@ -400,13 +456,18 @@ def build_machine(
                         continue
                     if ret.id not in listed:
                         message = f"return {ret.id} ({ret.status}) is not listed"
-                        return op, "stale_list", message, reply
+                        shows = f"status == 200 and {ret.id!r} not in ids(body)"
+                        return op, "stale_list", message, reply, shows
                     if listed[ret.id] != ret.status:
                         message = (
                             f"return {ret.id} is listed as {listed[ret.id]!r}, "
                             f"but it is {ret.status!r}"
                         )
-                        return op, "stale_list", message, reply
+                        shows = (
+                            f"status == 200 and dict(zip(ids(body), ids(body, field='status')))"
+                            f".get({ret.id!r}) != {ret.status!r}"
+                        )
+                        return op, "stale_list", message, reply, shows
                 return None
 
             self.consistently(check)
@@ -427,8 +488,10 @@ def build_machine(
                 seen: list[Any] = []
                 query = {"limit": str(limit)}
                 reply = full
+                calls = 0
                 for _ in range(len(everything) // limit + 3):
                     reply = self.call(op, {}, query=query)
+                    calls += 1
                     if not reply.ok:
                         return None
                     page = [
@@ -446,6 +509,12 @@ def build_machine(
                 twice = {str(i) for i in seen if seen.count(i) > 1}
                 lost = set(everything) - set(seen)
                 if twice or lost:
+                    n = calls + 1  # the full list, then the pages: the last n answers
+                    shows = (
+                        f"len(statuses) > {n - 1} and (lambda pages: bool("
+                        f"set(ids(bodies[-{n}])) - set(pages) or len(pages) > len(set(pages))))"
+                        f"([i for b in bodies[-{n - 1}:] for i in ids(b)])"
+                    )
                     return (
                         op,
                         "pagination_broken",
@@ -454,6 +523,7 @@ def build_machine(
                         f"of {len(everything)}",
                         full,
                         reply,
+                        shows,
                     )
                 return None
 
@@ -479,7 +549,11 @@ def build_machine(
                 }
                 missing = [f for f in ret.fulfillments if f not in ids]
                 if missing:
-                    return op, "stale_list", f"fulfillments {missing} are not listed", reply
+                    shows = (
+                        f"status == 200 and any(f not in ids(body, 'returnFulfillments', 'id') "
+                        f"for f in {missing!r})"
+                    )
+                    return op, "stale_list", f"fulfillments {missing} are not listed", reply, shows
                 return None
 
             self.consistently(check)
@@ -501,9 +575,10 @@ def build_machine(
                 if not reply.ok:
                     if reply.status == 404:
                         message = f"return {ret.id} exists but answered 404"
-                        return "getReturn", "data_mismatch", message, reply
+                        return "getReturn", "data_mismatch", message, reply, "status == 404"
                     return None
                 got = reply.get("return", "status")
+                shows = f"status == 200 and dig(body, 'return', 'status') != {ret.status!r}"
                 if got != ret.status:
                     if ret.last_action is not None:
                         return (
@@ -512,15 +587,21 @@ def build_machine(
                             f"after {ret.last_action} succeeded, getReturn shows {got!r}, "
                             f"not {ret.status!r}",
                             reply,
+                            shows,
                         )
                     message = f"getReturn shows {got!r}, the return is {ret.status!r}"
-                    return "getReturn", "data_mismatch", message, reply
+                    return "getReturn", "data_mismatch", message, reply, shows
                 if not same_items(reply.get("return"), ret.lines):
                     message = (
                         f"created with {ret.lines}, reads back "
                         f"{describe_items(reply.get('return'))}"
                     )
-                    return "getReturn", "data_mismatch", message, reply
+                    total = sum(ret.lines.values())
+                    shows = (
+                        "status == 200 and sum(int(i.get('quantity') or 0) for i in "
+                        f"dig(body, 'return', 'returnItems') or []) != {total}"
+                    )
+                    return "getReturn", "data_mismatch", message, reply, shows
                 return None
 
             self.consistently(check)
@@ -578,15 +659,20 @@ def run_machine(s: Session, max_examples: int, steps: int = 12, seconds: float =
 
 
 def _record(s: Session, v: Violation, note: str = "") -> None:
+    """The finding of a violation: the sequence's calls the failure needs as evidence, with the
+    script that replays them on fresh data (conformance.repro)."""
     message = v.message + (f" ({note})" if note else "")
     s.seen.failed(
-        Finding(
+        replayable(
             v.op,
             v.reason,
             "state_machine",
             message,
-            evidence=tuple(r.exchange for r in v.replies),
-            steps=tuple(v.steps),
+            v.exchanges or [r.exchange for r in v.replies],
+            shows=v.shows,
+            # a failure several pages show together needs every page
+            keep_reads=v.reason == "pagination_broken",
+            steps=v.steps,
             seed=s.settings.seed,
         )
     )

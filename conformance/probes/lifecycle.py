@@ -8,8 +8,10 @@ from typing import Any
 
 from conformance.contract import operation
 from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
+from conformance.findings import Exchange
 from conformance.probes.reads import UNKNOWN_ID, first_list, list_behaviour
 from conformance.probes.session import Session
+from conformance.repro import ACCEPTED, replayable
 from conformance.target import Reply
 
 ACTIONS = ("approveReturn", "rejectReturn", "cancelReturn")
@@ -602,25 +604,24 @@ def quantity_rule(s: Session) -> None:
             left = s.inventory.available(order, line)
             if left < 1:
                 continue
+            holding = s.inventory.holding(order.id, line)
+            item = {"id": line, "quantity": left + 1, "reason": "unwanted"}
             reply = s.call(
                 op,
                 {"orderId": order.id},
-                body={
-                    "return": {"items": [{"id": line, "quantity": left + 1, "reason": "unwanted"}]}
-                },
+                body={"return": {"items": [item], "note": s.probe_tag}},
                 well_formed=False,
             )
             if reply.ok:
                 s.inventory.learn_return(
                     reply.get("return"), order.id, ours=True, probe=True, asked={line: left + 1}
                 )
-            s.check(
-                op,
-                not reply.ok,
-                "over_quantity_accepted",
+            _over_quantity(
+                s,
+                reply,
+                holding,
                 "quantity_rule",
                 f"{left + 1} units of {line} were accepted, only {left} were returnable",
-                reply,
             )
             s.check(
                 op,
@@ -638,30 +639,48 @@ def quantity_rule(s: Session) -> None:
 def split(s: Session, order: OrderInfo, line: str, left: int) -> None:
     """Two returns that fit alone but exceed the line together: the second must be 422."""
     op = "createReturn"
-    first = s.call(
-        op,
-        {"orderId": order.id},
-        body={"return": {"items": [{"id": line, "quantity": left - 1, "reason": "unwanted"}]}},
-    )
+    item = {"id": line, "quantity": left - 1, "reason": "unwanted"}
+    first = s.call(op, {"orderId": order.id}, body={"return": {"items": [item], "note": s.tag}})
     if not first.ok:
         return
     s.inventory.learn_return(first.get("return"), order.id, ours=True, asked={line: left - 1})
+    holding = s.inventory.holding(order.id, line)  # the first return among them
     second = s.call(
         op,
         {"orderId": order.id},
-        body={"return": {"items": [{"id": line, "quantity": 2, "reason": "unwanted"}]}},
+        body={"return": {"items": [{**item, "quantity": 2}], "note": s.probe_tag}},
         well_formed=False,
     )
     if second.ok:
         s.inventory.learn_return(
             second.get("return"), order.id, ours=True, probe=True, asked={line: 2}
         )
-    s.check(
-        op,
-        not second.ok,
-        "over_quantity_accepted",
+    _over_quantity(
+        s,
+        second,
+        holding,
         "quantity_rule_across_returns",
         f"after returning {left - 1} of {left} returnable units of {line}, another 2 were accepted",
-        first,
-        second,
+    )
+
+
+def _over_quantity(
+    s: Session, reply: Reply, holding: list[Exchange], check: str, message: str
+) -> None:
+    """Over-quantity must be refused. The finding replays how the suite's returns used up the
+    line first (`holding`): on fresh data the last request alone would fit."""
+    op = "createReturn"
+    if not reply.ok:
+        s.seen.passed(op, check)
+        return
+    s.seen.failed(
+        replayable(
+            op,
+            "over_quantity_accepted",
+            check,
+            message,
+            [*holding, reply.exchange],
+            shows=ACCEPTED,
+            seed=s.settings.seed,
+        )
     )

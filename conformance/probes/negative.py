@@ -189,17 +189,23 @@ def invalid_list_params(s: Session) -> None:
             s.refused(op, reply, what)
 
 
-def _create_cases(line: str) -> list[tuple[Any, str]]:
-    item = {"id": line, "quantity": 1, "reason": "damaged"}
+def _create_cases(line: str, tag: str) -> list[tuple[Any, str]]:
+    """Each breaks one rule and carries the suite's note wherever the broken rule leaves room
+    for it (the return's note, else its items' notes), so that whatever a platform wrongly
+    accepts can be found in the store."""
+    item = {"id": line, "quantity": 1, "reason": "damaged", "note": tag}
     return [
-        ({"return": {"items": [{**item, "quantity": 0}]}}, "quantity 0"),
-        ({"return": {"items": [{**item, "quantity": -1}]}}, "quantity -1"),
-        ({"return": {"items": [{**item, "quantity": "one"}]}}, "quantity 'one'"),
-        ({"return": {"items": []}}, "an empty item list"),
-        ({"return": {"note": "no items"}}, "a return without items"),
-        ({"return": {"items": [{**item, "reason": 7}]}}, "a reason that is not a string"),
+        ({"return": {"items": [{**item, "quantity": 0}], "note": tag}}, "quantity 0"),
+        ({"return": {"items": [{**item, "quantity": -1}], "note": tag}}, "quantity -1"),
+        ({"return": {"items": [{**item, "quantity": "one"}], "note": tag}}, "quantity 'one'"),
+        ({"return": {"items": [], "note": tag}}, "an empty item list"),
+        ({"return": {"note": tag}}, "a return without items"),
+        (
+            {"return": {"items": [{**item, "reason": 7}], "note": tag}},
+            "a reason that is not a string",
+        ),
         ({"return": {"items": [item], "note": 12345}}, "a note that is not a string"),
-        ({"items": [item]}, "a body without the `return` wrapper"),
+        ({"items": [item], "note": tag}, "a body without the `return` wrapper"),
         ([item], "a JSON array body"),
     ]
 
@@ -212,17 +218,20 @@ def invalid_create_bodies(s: Session) -> None:
     if order is None or not s.is_open(op):
         return
     line = next(iter(order.lines))
-    for body, what in _create_cases(line):
+    for body, what in _create_cases(line, s.probe_tag):
         reply = s.call(op, {"orderId": order.id}, body=body, well_formed=False)
         if reply.ok:
             s.inventory.learn_return(reply.get("return"), order.id, ours=True, probe=True)
         s.refused(op, reply, what)
     reply = s.call(op, {"orderId": order.id}, raw_body=b"{not json", well_formed=False)
+    if reply.ok:
+        s.inventory.learn_return(reply.get("return"), order.id, ours=True, probe=True)
     s.refused(op, reply, "a body that is not JSON")
+    unknown = {"id": UNKNOWN_ID, "quantity": 1, "reason": "damaged"}
     reply = s.call(
         op,
         {"orderId": order.id},
-        body={"return": {"items": [{"id": UNKNOWN_ID, "quantity": 1, "reason": "damaged"}]}},
+        body={"return": {"items": [unknown], "note": s.probe_tag}},
         well_formed=False,
     )
     if reply.ok:

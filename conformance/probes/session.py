@@ -228,6 +228,8 @@ class Session:
             )
         if op.method != "GET":
             self._last_write = time.monotonic()
+        if op_id == "createReturn" and reply.ok:
+            self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
         self._wire_checks(op, reply, well_formed and auth == "valid", beyond)
         return reply
 

@@ -24,6 +24,7 @@ from conformance.render.html_base import (
     provenance_rows,
 )
 from conformance.render.style import STYLES
+from conformance.repro import REPRO_DIR, script_names
 from conformance.results import OperationResult, PlatformResult
 from conformance.verdicts import Verdict, reasons
 
@@ -70,7 +71,7 @@ def _exchange(exchange: Exchange, index: int, unfold: bool) -> list[str]:
     ]
 
 
-def _finding(finding: Finding) -> list[str]:
+def _finding(finding: Finding, script_file: str | None = None) -> list[str]:
     known = reasons()
     verdict = known[finding.reason].verdict if finding.reason in known else Verdict.failing
     info = known.get(finding.reason)
@@ -87,14 +88,27 @@ def _finding(finding: Finding) -> list[str]:
         lines += ["<ol>", *(f"<li><code>{escape(s)}</code></li>" for s in finding.steps), "</ol>"]
     for index, exchange in enumerate(finding.evidence, 1):
         lines += _exchange(exchange, index, unfold=verdict == Verdict.failing)
+    if finding.script and script_file:
+        where = f"{REPRO_DIR}/{script_file}"
+        lines += [
+            f'<b>replay the whole sequence</b> (<a href="{escape(where)}"><code>{escape(where)}'
+            "</code></a>: <code>BASE_URL=… CONFORMANCE_TOKEN=… sh "
+            f"{escape(where)}</code>; exit status 1 when the failure shows)",
+            f'<details class="script"><summary>script</summary>'
+            f'<pre class="script">{escape(finding.script)}</pre></details>',
+        ]
     if finding.reproduce:
-        lines += ["<b>reproduce</b>", f'<pre class="curl">{escape(finding.reproduce)}</pre>']
+        label = "the last request" if finding.script else "reproduce"
+        lines += [f"<b>{label}</b>", f'<pre class="curl">{escape(finding.reproduce)}</pre>']
     lines.append("</div>")
     return lines
 
 
 def _section(
-    cell: OperationResult, not_needed: str | None, expected: Expected | None = None
+    cell: OperationResult,
+    not_needed: str | None,
+    scripts: dict[tuple[str, str, str], str],
+    expected: Expected | None = None,
 ) -> list[str]:
     """The evidence for one operation: the anchor the matrix page links to."""
     declared = (f"declared {cell.declared.status.value}" if cell.declared else "not declared") + (
@@ -122,7 +136,7 @@ def _section(
     if notes:
         lines += ["<ul>", *(f"<li>{n.html()}</li>" for n in notes), "</ul>"]
     for finding in cell.findings:
-        lines += _finding(finding)
+        lines += _finding(finding, scripts.get(finding.key))
     if cell.rerun and cell.findings:
         lines += ["<b>rerun this cell</b>", f'<pre class="command">{escape(cell.rerun)}</pre>']
     lines.append("</section>")
@@ -182,9 +196,10 @@ def render_platform_report(platform: PlatformResult, decision: Decision) -> str:
     ]
     if not any(c.findings for c in platform.operations):
         body.append("<p>No findings: every operation is supported.</p>")
+    scripts = script_names(f for cell in platform.operations for f in cell.findings)
     for cell in platform.operations:
         gate = decision.cell(platform.name, cell.operation)
-        body += _section(cell, skip.get(cell.operation), gate.expected)
+        body += _section(cell, skip.get(cell.operation), scripts, gate.expected)
     body += [
         "<h2>Provenance</h2>",
         '<dl class="prov">',

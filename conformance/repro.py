@@ -1,0 +1,422 @@
+"""Replayable scripts: a finding that needs earlier steps becomes a POSIX shell script of curls.
+
+A single `curl` line cannot show a failure that depends on what came before (a second return that
+exceeds a line only after the first; a reject that is wrong only once the return was shipped).
+`script` turns the ordered exchanges of such a finding into a script that replays them against
+fresh data: every value a later request took from an earlier answer (a return id in a path, a
+return item id in a body, a page token) is read from that answer when the script runs, never
+copied from the original run, whose ids mean nothing on another store. The script ends by checking
+the last answer and says, by its exit status, whether the failure showed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.contract import operations
+from conformance.findings import REDACTED, Exchange, Finding
+
+API_PREFIX = "/api/v2/"  # every contract path starts here (schemas/openapi.yaml)
+ACCEPTED = "200 <= status < 300"
+"""`shows` of findings about a request that had to be refused: the failure is that it was not."""
+MIN_CAPTURE = 3  # shorter values ("1", "ok") match by accident; ids are longer
+CAPTURED_QUERY = ("page",)  # the query values an answer hands out (page.next); filters are input
+JsonPath = tuple[str | int, ...]
+_PLACEHOLDER = "@@conformance-capture-{}@@"
+_SPLIT = re.compile(r"@@conformance-capture-(\d+)@@")
+
+
+@dataclass(frozen=True)
+class _Capture:
+    """A value a later request needs, read from step `source`'s answer at `path`."""
+
+    name: str
+    source: int
+    path: JsonPath
+    value: str
+    numeric: bool
+
+
+def _leaves(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    elif isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        yield path, value
+
+
+def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The contract path (from /api/v2/ on) and the query pairs of a recorded URL."""
+    parsed = urllib.parse.urlsplit(url)
+    at = parsed.path.rfind(API_PREFIX)
+    path = parsed.path[at:] if at >= 0 else parsed.path
+    return path, urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+
+
+def _inputs(exchange: Exchange) -> set[str]:
+    """Every value a request carried (path segments, query values, body leaves), as text."""
+    path, query = _split_url(exchange.url)
+    values = {urllib.parse.unquote(seg) for seg in path.split("/") if seg}
+    values |= {v for _, v in query}
+    if not isinstance(exchange.request_body, str):
+        values |= {str(v) for _, v in _leaves(exchange.request_body)}
+    return values
+
+
+def _is_id_key(path: JsonPath) -> bool:
+    """Body values that can name what an earlier answer made: `id`, `…Id` keys."""
+    key = next((k for k in reversed(path) if isinstance(k, str)), "")
+    return key == "id" or key.endswith("Id")
+
+
+def _static_segments() -> frozenset[str]:
+    return frozenset(
+        seg for op in operations() for seg in op.path.split("/") if seg and "{" not in seg
+    )
+
+
+def _needed(exchange: Exchange) -> set[str]:
+    """Values of a request that may come from an earlier answer: the id segments of its path,
+    its page token, the `id` / `…Id` values of its body."""
+    path, query = _split_url(exchange.url)
+    static = _static_segments()
+    values = {urllib.parse.unquote(seg) for seg in path.split("/") if seg and seg not in static}
+    values |= {v for k, v in query if k in CAPTURED_QUERY}
+    if not isinstance(exchange.request_body, str):
+        values |= {str(v) for p, v in _leaves(exchange.request_body) if _is_id_key(p)}
+    return {v for v in values if len(v) >= MIN_CAPTURE}
+
+
+def _captures(steps: Sequence[Exchange]) -> dict[int, dict[str, _Capture]]:
+    """For each step, the values it takes from earlier answers: value → capture.
+
+    A value counts as taken from an answer when it appears in that answer and in no request up
+    to it (then it is the store's data, the same on fresh data, like an order id).
+    """
+    names: dict[str, _Capture] = {}
+    result: dict[int, dict[str, _Capture]] = {}
+    sent: list[set[str]] = []
+    for exchange in steps:
+        sent.append((sent[-1] if sent else set()) | _inputs(exchange))
+    for index, exchange in enumerate(steps):
+        wanted: dict[str, _Capture] = {}
+        for value in sorted(_needed(exchange)):
+            capture = names.get(value)
+            if capture is None:
+                capture = _source(steps[:index], sent, value, len(names) + 1)
+            if capture is not None:
+                names[value] = capture
+                wanted[value] = capture
+        result[index] = wanted
+    return result
+
+
+def _source(
+    earlier: Sequence[Exchange], sent: list[set[str]], value: str, n: int
+) -> _Capture | None:
+    for index, exchange in enumerate(earlier):
+        if value in sent[index]:
+            return None  # the suite sent it before any answer had it: input data
+        for path, found in _leaves(exchange.response_body):
+            if str(found) == value:
+                key = next((k for k in reversed(path) if isinstance(k, str)), "value")
+                name = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper() or "VALUE"
+                return _Capture(f"{name}_{n}", index, path, value, not isinstance(found, str))
+    return None
+
+
+def replay_steps(exchanges: Sequence[Exchange], keep_reads: bool = False) -> list[Exchange]:
+    """The steps a replay needs: the writes that succeeded, the reads whose answers a later step
+    reads a value from, and the last exchange (the one that shows the failure).
+
+    A refused write changed nothing, and a read that only checked the state changes nothing
+    either: both are left out, so the script is the sequence the failure needs. `keep_reads`
+    keeps every exchange (a failure shown by several answers together, e.g. pages of a list).
+    """
+    if keep_reads or len(exchanges) < 2:
+        return list(exchanges)
+    *before, last = exchanges
+
+    def ok(e: Exchange) -> bool:
+        return e.status is not None and 200 <= e.status < 300
+
+    candidates = [*(e for e in before if ok(e)), last]
+    captures = _captures(candidates)
+    needed = {i for i, e in enumerate(candidates) if e.method not in ("GET", "HEAD")}
+    needed.add(len(candidates) - 1)
+    while True:  # the reads the needed steps take values from, and the reads those need
+        more = {c.source for i in needed for c in captures[i].values()} - needed
+        if not more:
+            return [e for i, e in enumerate(candidates) if i in needed]
+        needed |= more
+
+
+def _shell_json(body: Any, wanted: dict[str, _Capture]) -> str:
+    """The body as a shell word: JSON text with the captured values spliced in as variables."""
+    spliced: list[_Capture] = []
+
+    def swap(value: Any, path: JsonPath) -> Any:
+        if isinstance(value, dict):
+            return {k: swap(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v, (*path, i)) for i, v in enumerate(value)]
+        if value is None or isinstance(value, bool) or not _is_id_key(path):
+            return value
+        capture = wanted.get(str(value))
+        if capture is None:
+            return value
+        spliced.append(capture)
+        return _PLACEHOLDER.format(len(spliced) - 1)
+
+    text = json.dumps(swap(body, ()), ensure_ascii=False)
+    for n, capture in enumerate(spliced):
+        if not isinstance(_original(body, capture), str):  # a number: no quotes around it
+            text = text.replace(f'"{_PLACEHOLDER.format(n)}"', _PLACEHOLDER.format(n))
+    words = []
+    for i, part in enumerate(_SPLIT.split(text)):
+        if i % 2:
+            words.append(f'"${spliced[int(part)].name}"')
+        elif part:
+            words.append(shlex.quote(part))
+    return "".join(words)
+
+
+def _original(body: Any, capture: _Capture) -> Any:
+    """The value the run sent where `capture` goes (a string, or a number)."""
+    return next((v for p, v in _leaves(body) if str(v) == capture.value and _is_id_key(p)), None)
+
+
+def _dq(text: str) -> str:
+    """Literal text inside a double-quoted shell word."""
+    return re.sub(r'([\\"$`])', r"\\\1", text)
+
+
+def _shell_url(exchange: Exchange, wanted: dict[str, _Capture]) -> str:
+    """The URL as one double-quoted shell word, `$BASE_URL` first, captured values spliced in."""
+    path, query = _split_url(exchange.url)
+    static = _static_segments()
+    parts = ["${BASE_URL}"]
+    for segment in path.split("/")[1:]:
+        capture = None if segment in static else wanted.get(urllib.parse.unquote(segment))
+        parts.append("/" + (f"${{{capture.name}_URL}}" if capture else _dq(segment)))
+    for i, (key, value) in enumerate(query):
+        capture = wanted.get(value) if key in CAPTURED_QUERY else None
+        encoded = f"${{{capture.name}_URL}}" if capture else _dq(urllib.parse.quote(value))
+        parts.append(("&" if i else "?") + _dq(urllib.parse.quote(key)) + "=" + encoded)
+    return '"' + "".join(parts) + '"'
+
+
+def _curl(exchange: Exchange, wanted: dict[str, _Capture], n: int) -> list[str]:
+    words = ["curl", "-sS", "-o", f'"$work/{n}.json"', "-w", "'%{http_code}'"]
+    words += ["-X", exchange.method, _shell_url(exchange, wanted)]
+    auth = exchange.request_headers.get("authorization")
+    if auth is not None:
+        value = "Bearer $CONFORMANCE_TOKEN" if REDACTED in auth else auth.replace('"', "")
+        words += ["-H", f'"Authorization: {value}"']
+    body = exchange.request_body
+    if body is not None:
+        data = shlex.quote(body) if isinstance(body, str) else _shell_json(body, wanted)
+        words += ["-H", "'Content-Type: application/json'", "--data-binary", data]
+    return [f"status=$({' '.join(words)}) || exit 2", f'echo "$status" > "$work/{n}.status"']
+
+
+_PICK = """\
+pick() {  # pick FILE KEYS: a value from an earlier answer (KEYS: its JSON path, as JSON)
+  python3 -c 'import json, sys
+value = json.load(open(sys.argv[1]))
+for key in json.loads(sys.argv[2]):
+    value = value[key]
+print(value)' "$@"
+}
+urlencode() {
+  python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"
+}"""
+
+_CHECK = """\
+import json, sys
+work, var = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+
+
+def load(n):
+    try:
+        with open(f"{{work}}/{{n}}.json") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def dig(value, *keys):
+    for key in keys:
+        if not isinstance(value, (dict, list)):
+            return None
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def ids(value, key="returns", field="returnOrderId"):
+    return [i.get(field) for i in dig(value, key) or [] if isinstance(i, dict)]
+
+
+bodies = [load(n) for n in range(1, {count} + 1)]
+statuses = [int(open(f"{{work}}/{{n}}.status").read().strip() or 0) for n in range(1, {count} + 1)]
+status, body = statuses[-1], bodies[-1]
+print(json.dumps(body, indent=2)[:4000])
+if {shows}:
+    print({shown!r})
+    sys.exit(1)
+print({not_shown!r})
+"""
+
+
+def script(
+    exchanges: Sequence[Exchange],
+    *,
+    operation: str,
+    reason: str,
+    message: str,
+    shows: str | None = None,
+) -> str:
+    """A POSIX shell script that replays `exchanges` (in order) and checks the last answer.
+
+    `shows` is a Python expression that is true when the last answer shows the failure; it sees
+    `status` and `body` (the last answer), `statuses` and `bodies` (every step's), `var` (the
+    values read from earlier answers, by the literal the run saw) and the helpers `dig` and
+    `ids`. Without one, the failure shows when the last status equals the run's.
+    """
+    steps = list(exchanges)
+    last = steps[-1]
+    captures = _captures(steps)
+    every = {c.value: c for wanted in captures.values() for c in wanted.values()}
+    expression = shows or f"status == {last.status!r}"
+    for value, capture in sorted(every.items(), key=lambda kv: -len(kv[0])):
+        expression = expression.replace(repr(value), f"var[{capture.name!r}]")
+    lines = [
+        "#!/bin/sh",
+        f"# {operation}: {reason}",
+        *(f"#   {line}" for line in _wrap(message)),
+        "# Replays the requests that lead to it, against fresh data: ids the platform assigns are",
+        "# read from its answers as the script runs. Needs curl and python3.",
+        "#   BASE_URL=https://connector.example CONFORMANCE_TOKEN=... sh this-script.sh",
+        "# Exit status: 1 the last answer shows the failure; 0 it does not; 2 an earlier step did",
+        "# not succeed as it did in the run, so the failure could not be set up here.",
+        "set -u",
+        ': "${BASE_URL:?set BASE_URL to the base URL of the connector}"',
+        ': "${CONFORMANCE_TOKEN:?set CONFORMANCE_TOKEN to its token}"',
+        "BASE_URL=${BASE_URL%/}",
+        "work=$(mktemp -d) || exit 2",
+        "trap 'rm -rf \"$work\"' EXIT",
+        _PICK,
+    ]
+    for index, exchange in enumerate(steps):
+        n = index + 1
+        path, _ = _split_url(exchange.url)
+        lines += ["", f"# {n}. {exchange.method} {path} (the run got {exchange.status})"]
+        lines += _curl(exchange, captures[index], n)
+        lines.append(
+            f'echo "{n}. {exchange.method} {path} -> $status (the run got {exchange.status})"'
+        )
+        if index < len(steps) - 1:
+            lines += [
+                "case $status in 2??) ;; *)",
+                f'  echo "step {n} did not succeed as in the run: the failure cannot be set up '
+                'here" >&2',
+                f'  cat "$work/{n}.json" >&2; exit 2 ;;',
+                "esac",
+            ]
+        for capture in sorted(
+            {c for c in every.values() if c.source == index}, key=lambda c: c.name
+        ):
+            keys = shlex.quote(json.dumps(list(capture.path)))
+            lines += [
+                f'{capture.name}=$(pick "$work/{n}.json" {keys}) || exit 2',
+                f'{capture.name}_URL=$(urlencode "${capture.name}") || exit 2',
+            ]
+    args = " ".join(f'"{c.name}=${c.name}"' for c in sorted(every.values(), key=lambda c: c.name))
+    check = _CHECK.format(
+        count=len(steps),
+        shows=expression,
+        shown=f"FAILURE SHOWN: {operation} {reason} ({message})",
+        not_shown=f"not shown: the last answer does not show {reason}",
+    )
+    lines += ["", "# The last answer: does it show the failure?"]
+    lines += [f"python3 - \"$work\" {args} <<'CHECK'", check.rstrip("\n"), "CHECK", ""]
+    return "\n".join(lines)
+
+
+def _wrap(text: str, width: int = 90) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+REPRO_DIR = "repro"
+
+
+def script_names(findings: Iterable[Finding]) -> dict[tuple[str, str, str], str]:
+    """The file under `reports/<platform>/repro/` of each finding with a script, by key:
+    `<operation>-<reason>.sh`, with `-<check>` added when two findings share both."""
+    names: dict[tuple[str, str, str], str] = {}
+    for finding in findings:
+        if finding.script is None or finding.key in names:
+            continue
+        name = f"{finding.operation}-{finding.reason}.sh"
+        if name in names.values():
+            name = f"{finding.operation}-{finding.reason}-{finding.check}.sh"
+        names[finding.key] = name
+    return names
+
+
+def repro_files(platform: Any) -> dict[str, str]:
+    """File name → script, for every finding of a PlatformResult that has one."""
+    findings = [f for cell in platform.operations for f in cell.findings]
+    scripts = {f.key: f.script for f in findings if f.script is not None}
+    return {name: scripts[key] for key, name in script_names(findings).items()}
+
+
+def replayable(
+    operation: str,
+    reason: str,
+    check: str,
+    message: str,
+    exchanges: Sequence[Exchange],
+    *,
+    shows: str | None = None,
+    keep_reads: bool = False,
+    steps: Sequence[str] = (),
+    seed: int | None = None,
+) -> Finding:
+    """A finding of a multi-step check: the steps the failure needs as its evidence, in order,
+    and the script that replays them (none when one request alone shows it)."""
+    evidence = replay_steps(exchanges, keep_reads)
+    text = (
+        script(evidence, operation=operation, reason=reason, message=message, shows=shows)
+        if len(evidence) > 1
+        else None
+    )
+    return Finding(
+        operation,
+        reason,
+        check,
+        message,
+        evidence=tuple(evidence),
+        steps=tuple(steps),
+        seed=seed,
+        script=text,
+    )

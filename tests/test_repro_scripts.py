@@ -1,0 +1,179 @@
+"""Replay scripts: a multi-step finding's script, run with `sh` against a FRESH reference server
+with the same defect, shows the failure (exit 1); against a fresh server without the defect it
+does not (exit 0). And every return the suite creates can be found by its note."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from typing import ClassVar
+
+import pytest
+
+import conformance.reference.app as reference_app
+from conformance import engine
+from conformance.findings import Finding
+from conformance.reference import ReferenceServer
+from conformance.reference.server import defect_catalogue
+from conformance.reference.store import Store
+from conformance.repro import repro_files
+
+TOKEN = "replay-token-4242"
+CATALOGUE = defect_catalogue()
+
+
+def findings_with_scripts(defect: str, check: str) -> list[Finding]:
+    spec = CATALOGUE[defect]
+    result = engine.run_reference(spec["profile"], defects=frozenset({defect}), seed=1)
+    cell = result.platforms[0].cell(spec["operation"])
+    found = [f for f in cell.findings if f.reason == spec["reason"] and f.check == check]
+    assert found, (defect, check, [(f.reason, f.check) for f in cell.findings])
+    return found
+
+
+def replay(script: str, profile: str, defects: frozenset[str]) -> subprocess.CompletedProcess[str]:
+    with ReferenceServer(profile, TOKEN, defects) as server:
+        env = {**os.environ, "BASE_URL": server.base_url, "CONFORMANCE_TOKEN": TOKEN}
+        return subprocess.run(
+            ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=120
+        )
+
+
+CASES = [
+    ("over_quantity_across_returns", "quantity_rule"),
+    ("over_quantity_across_returns", "state_machine"),
+    ("reject_after_fulfillment", "state_machine"),
+    pytest.param(
+        "status_filter_ignored",
+        "state_machine",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="the failing list depends on returns made outside the machine's sequence "
+            "(earlier probes and examples): not replayed yet",
+        ),
+    ),
+    pytest.param(
+        "pagination_drops_boundary_item",
+        "state_machine",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="the pages depend on how many returns the whole run made: not replayed yet",
+        ),
+    ),
+]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the scripts call curl")
+@pytest.mark.parametrize(("defect", "check"), CASES)
+def test_script_shows_the_failure_on_fresh_data_and_only_with_the_defect(
+    defect: str, check: str
+) -> None:
+    spec = CATALOGUE[defect]
+    finding = findings_with_scripts(defect, check)[0]
+    assert finding.script is not None, "a multi-step finding ships a script"
+    assert len(finding.evidence) > 1
+    assert TOKEN not in finding.script and "$CONFORMANCE_TOKEN" in finding.script
+    broken = replay(finding.script, spec["profile"], frozenset({defect}))
+    assert broken.returncode == 1, broken.stdout[-2000:] + broken.stderr[-2000:]
+    assert "FAILURE SHOWN" in broken.stdout
+    correct = replay(finding.script, spec["profile"], frozenset())
+    assert correct.returncode == 0, correct.stdout[-2000:] + correct.stderr[-2000:]
+    assert "not shown" in correct.stdout
+
+
+def test_ids_from_earlier_answers_are_read_not_copied() -> None:
+    finding = findings_with_scripts("reject_after_fulfillment", "state_machine")[0]
+    assert finding.script is not None
+    created = finding.evidence[0].response_body["return"]["returnOrderId"]
+    # The id the run's server assigned appears in the evidence, never in the requests the
+    # script sends: it is captured from the create's answer.
+    sent = [line for line in finding.script.splitlines() if line.startswith("status=$(curl")]
+    assert len(sent) == len(finding.evidence) >= 4
+    assert not any(created in line for line in sent), sent
+    assert "pick " in finding.script and "python3" in finding.script
+    assert "jq" not in finding.script.split()
+
+
+def test_scripts_are_written_under_repro() -> None:
+    spec = CATALOGUE["reject_after_fulfillment"]
+    result = engine.run_reference(
+        spec["profile"], defects=frozenset({"reject_after_fulfillment"}), seed=1
+    ).platforms[0]
+    files = repro_files(result)
+    assert "rejectReturn-illegal_transition_accepted.sh" in files
+    assert all(text.startswith("#!/bin/sh") for text in files.values())
+
+
+class _Recorded(Store):
+    made: ClassVar[list[Store]] = []
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _Recorded.made.append(self)
+
+
+@pytest.mark.parametrize(
+    ("profile", "defect"),
+    [
+        ("full-manual", None),
+        ("full-manual", "invalid_input_accepted"),
+        ("full-manual", "over_quantity_across_returns"),
+        ("full-manual", "approve_no_effect"),
+    ],
+)
+def test_every_return_the_suite_creates_carries_its_note(
+    monkeypatch: pytest.MonkeyPatch, profile: str, defect: str | None
+) -> None:
+    """In the reference server's own store: each return made through the API carries the
+    suite's note, or (when the probe broke the note itself) its items carry it and the run
+    lists it in `created`."""
+    _Recorded.made = []
+    monkeypatch.setattr(reference_app, "Store", _Recorded)
+    defects = frozenset({defect} if defect else set())
+    result = engine.run_reference(profile, defects=defects, seed=3).platforms[0]
+    (store,) = _Recorded.made
+    tag = "created by the returns conformance suite (seed 3)"
+    listed = {rid for kind, rid, _, _ in result.created if kind == "return"}
+    made = [r for r in store.returns.values() if r.via_api]
+    assert made, "the run created returns"
+    for ret in made:
+        if isinstance(ret.note, str) and ret.note.startswith(tag):
+            continue
+        assert ret.id in listed, (ret.id, ret.note)
+        assert ret.lines and all(str(line.note).startswith(tag) for line in ret.lines), (
+            ret.id,
+            ret.note,
+            [line.note for line in ret.lines],
+        )
+
+
+def test_captured_values_are_spliced_into_paths_and_bodies() -> None:
+    from conformance.findings import Exchange
+    from conformance.repro import replayable
+
+    create = Exchange(
+        "POST",
+        "http://127.0.0.1:1/api/v2/orders/O-1/returns",
+        {"authorization": "Bearer [REDACTED]"},
+        {"return": {"items": [{"id": "O-1-1", "quantity": 1, "reason": "other"}]}},
+        201,
+        {},
+        {"return": {"returnOrderId": "R-77", "returnItems": [{"returnItemId": "RI-9"}]}},
+    )
+    ship = Exchange(
+        "POST",
+        "http://127.0.0.1:1/api/v2/orders/O-1/returns/R-77/fulfillments",
+        {"authorization": "Bearer [REDACTED]"},
+        {"returnFulfillment": {"items": [{"returnItemId": "RI-9", "quantity": 1}]}},
+        201,
+        {},
+        {},
+    )
+    finding = replayable("createReturnFulfillment", "server_error", "x", "m", [create, ship])
+    assert finding.script is not None
+    sent = [line for line in finding.script.splitlines() if line.startswith("status=$(curl")]
+    assert len(sent) == 2 and not any("R-77" in line or "RI-9" in line for line in sent), sent
+    assert "/returns/${RETURNORDERID_1_URL}/fulfillments" in sent[1]
+    assert '"returnItemId": "\'"$RETURNITEMID_2"\'"' in sent[1]
+    assert "[REDACTED]" not in finding.script and "$CONFORMANCE_TOKEN" in sent[0]

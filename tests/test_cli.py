@@ -68,6 +68,10 @@ def test_failing_operation_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture
     assert lines[failed + 2].startswith("    curl -sS -X GET http://127.0.0.1:")
     report = tmp_path / "reports" / "full-manual" / "report.html"
     assert f"  evidence: {report}#op-approveReturn" in lines
+    # The run's server is gone: the line that brings the same one back, on the curl's port.
+    port = lines[failed + 2].split("http://127.0.0.1:")[1].split("/")[0]
+    serve = "conformance serve --platform full-manual --defect approve_no_effect --port " + port
+    assert f"  the same server again: {serve}  # token from $CONFORMANCE_TOKEN" in lines
     assert (tmp_path / "reports" / "full-manual" / "report.html").exists()
     data = json.loads((tmp_path / "capability_matrices" / "full-manual.json").read_text())
     assert data["operations"]["approveReturn"]["status"] == "failing"
@@ -304,3 +308,14 @@ def test_rerun_line_repeats_every_flag_that_changes_what_runs(
         f"--platform full-manual --seed {seed}"
     )
     assert SECRET not in all_text(tmp_path / "out")
+
+
+def test_the_table_fits_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "90")
+    code, out, _ = run_cli(["run", "--max-examples", "0", "--output-dir", str(tmp_path)], capsys)
+    assert code == 0
+    table = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+    assert len(table) > 10
+    assert max(len(line) for line in table) <= 90

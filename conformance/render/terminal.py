@@ -6,6 +6,8 @@ pytest items print."""
 from __future__ import annotations
 
 import json
+import shlex
+import urllib.parse
 from pathlib import Path
 
 from rich.console import Console
@@ -15,7 +17,8 @@ from conformance.contract import operations
 from conformance.findings import Finding
 from conformance.gate import Decision
 from conformance.render.style import DRIFT_STYLES, STYLES
-from conformance.results import RunResult
+from conformance.repro import REPRO_DIR, script_names
+from conformance.results import OperationResult, PlatformResult, RunResult
 from conformance.verdicts import Verdict, reasons
 
 MAX_BODY = 600
@@ -78,6 +81,7 @@ def findings_lines(run: RunResult, decision: Decision, output_dir: Path) -> list
         for cell in platform.operations
         if cell.verdict == verdict
     ]
+    by_name = {p.name: p for p in run.platforms}
     for shown, (name, cell) in enumerate(cells):
         if shown == MAX_CELLS:
             lines.append(f"+{len(cells) - shown} more cells: see the reports under {output_dir}/")
@@ -87,15 +91,41 @@ def findings_lines(run: RunResult, decision: Decision, output_dir: Path) -> list
         lines.append(
             f"{word} {name} {cell.operation}: {cell.verdict.value} ({', '.join(cell.reasons)})"
         )
+        scripts = script_names(f for c in by_name[name].operations for f in c.findings)
         for finding in cell.findings[:PER_CELL]:
             lines.append(f"  {finding.reason}: {_one_line(finding.message)}")
-            if finding.reproduce:
+            if finding.key in scripts:
+                script = output_dir / "reports" / name / REPRO_DIR / scripts[finding.key]
+                lines.append(f"    replay: BASE_URL=… CONFORMANCE_TOKEN=… sh {script}")
+            elif finding.reproduce:
                 lines.append(f"    {_one_line(finding.reproduce)}")
         if len(cell.findings) > PER_CELL:
             lines.append(f"  +{len(cell.findings) - PER_CELL} more findings")
+        server = serve_line(by_name[name], cell)
+        if server:
+            lines.append(f"  the same server again: {server}")
         report = output_dir / "reports" / name / "report.html"
         lines.append(f"  evidence: {report}#op-{cell.operation}")
     return lines
+
+
+def serve_line(platform: PlatformResult, cell: OperationResult) -> str | None:
+    """For an embedded reference platform, the `conformance serve` line that brings back the
+    server the curl lines spoke to (same profile, defects, variations and port): the run's own
+    server is gone once the run ends. Taken from the cell's rerun line, which holds the flags."""
+    if not platform.target.startswith("reference:") or not cell.findings:
+        return None
+    words = ["conformance", "serve", "--platform", platform.target.split(":", 1)[1]]
+    given = shlex.split(cell.rerun or "")
+    for index, word in enumerate(given):
+        flag, _, value = word.partition("=")
+        if flag in ("--defect", "--variation"):
+            words += [flag, value or (given[index + 1] if index + 1 < len(given) else "")]
+    url = next((e.url for f in cell.findings for e in f.evidence), None)
+    port = urllib.parse.urlsplit(url).port if url else None
+    if port:
+        words += ["--port", str(port)]
+    return shlex.join(words) + "  # token from $CONFORMANCE_TOKEN"
 
 
 def print_findings(console: Console, run: RunResult, decision: Decision, output_dir: Path) -> None:

@@ -67,8 +67,14 @@ def test_serve_names_its_variations(
     import uvicorn
 
     served: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
-    args = ["serve", "--platform", "full-manual", "--token", "t"]
+
+    def run(server: uvicorn.Server, sockets: list[Any]) -> None:
+        served.append(server.config.app)
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    args = ["serve", "--platform", "full-manual", "--token", "t", "--port", "0"]
     code, _, err = run_cli(
         [*args, "--variation", "long-text,create-200", "--variation", "gzip"], capsys
     )

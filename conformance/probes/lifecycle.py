@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.contract import operation
+from conformance.contract import lifecycle, operation
 from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
 from conformance.probes.reads import UNKNOWN_ID, first_list, list_behaviour
 from conformance.probes.session import Session
 from conformance.target import Reply
 
-ACTIONS = ("approveReturn", "rejectReturn", "cancelReturn")
+ACTIONS = lifecycle().actions
 
 
 def tracking_number(s: Session, n: int) -> str:
@@ -97,10 +97,10 @@ def create_return(s: Session) -> KnownReturn | None:
         s.new_return_statuses.add(status)
     s.check(
         op,
-        status in ("requested", "approved"),
+        status in lifecycle().new,
         "data_mismatch",
         "new_status",
-        f"a new return must be requested or approved, not {status!r}",
+        f"a new return must be {' or '.join(lifecycle().new)}, not {status!r}",
         reply,
     )
     s.check(
@@ -239,8 +239,8 @@ def transition(s: Session, op: str, ret: KnownReturn) -> None:
     reply = act(s, op, ret)
     if not s.is_open(op):
         return
-    if reply.status == 409 and op == "cancelReturn" and before == "approved":
-        s.seen.note(op, "refuses to cancel an approved return (409), which the contract allows")
+    if reply.status == 409 and lifecycle().may_refuse(op, before):
+        s.seen.note(op, f"refuses {op} from {before!r} (409), which the contract allows")
         return
     if reply.status == 409:
         s.finding(
@@ -373,7 +373,7 @@ def cancel_flow(s: Session) -> None:
 
 def terminal_states(s: Session) -> None:
     """Every action on a rejected, cancelled or closed return must answer 409."""
-    for status in ("rejected", "cancelled", "closed"):
+    for status in lifecycle().terminal:
         ret = actionable(s, status)
         if ret is None:
             continue

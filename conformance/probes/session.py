@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import schemas
-from conformance.contract import Operation, documented_statuses, operation, vocabularies
+from conformance.contract import (
+    Operation,
+    documented_statuses,
+    lifecycle,
+    operation,
+    vocabularies,
+)
 from conformance.discover import Inventory, KnownReturn
 from conformance.findings import Finding, Observations
 from conformance.target import NO_BODY, Auth, Reply, Target
@@ -158,7 +164,7 @@ class Session:
             return (404,)
         if op.kind == "action" and ret.status not in op.from_status:
             return (409,)
-        if op_id == "createReturnFulfillment" and ret.status != "approved":
+        if op_id == "createReturnFulfillment" and ret.status not in lifecycle().fulfillment_from:
             return (409,)
         return ()
 

@@ -25,7 +25,7 @@ from conformance.render.html_base import (
 )
 from conformance.render.style import STYLES
 from conformance.results import OperationResult, PlatformResult
-from conformance.verdicts import Verdict, reasons
+from conformance.verdicts import Verdict, reasons, verdict_of
 
 _REPORT_CSS = """
 table.report td.cell { max-width: 180px; }
@@ -70,10 +70,9 @@ def _exchange(exchange: Exchange, index: int, unfold: bool) -> list[str]:
     ]
 
 
-def _finding(finding: Finding) -> list[str]:
-    known = reasons()
-    verdict = known[finding.reason].verdict if finding.reason in known else Verdict.failing
-    info = known.get(finding.reason)
+def _finding(finding: Finding, cell: OperationResult) -> list[str]:
+    verdict = verdict_of(finding.reason, cell.verdict)
+    info = reasons().get(finding.reason)
     lines = [
         f'<div class="finding" style="border-left-color:{STYLES[verdict].colour}">',
         f"<p>{badge(verdict)}<b><code>{escape(finding.reason)}</code></b>"
@@ -120,7 +119,7 @@ def _section(cell: OperationResult, not_needed: str | None) -> list[str]:
     if notes:
         lines += ["<ul>", *(f"<li>{n.html()}</li>" for n in notes), "</ul>"]
     for finding in cell.findings:
-        lines += _finding(finding)
+        lines += _finding(finding, cell)
     if cell.rerun and cell.findings:
         lines += ["<b>rerun this cell</b>", f'<pre class="command">{escape(cell.rerun)}</pre>']
     lines.append("</section>")

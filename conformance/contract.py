@@ -1,11 +1,13 @@
-"""The contract's tables as typed data: operations, vocabularies, error codes.
+"""The contract's tables as typed data: operations, the lifecycle, vocabularies, error codes.
 
-Everything here is read from `conformance/data/*.toml`, so the reference server and the suite
-share one definition of the contract and neither hard-codes a path or an operation id.
+Everything here is read from `conformance/data/*.toml` and, for the normalized vocabularies, from
+`schemas/vocabularies.schema.json`, so the reference server and the suite share one definition
+of the contract and neither hard-codes a path, an operation id, a transition or a status list.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 import urllib.parse
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from conformance import schemas
 
 
 class OperationId(StrEnum):
@@ -44,8 +48,18 @@ class Operation:
     request: str | None = None
     body_key: str | None = None
     is_list: bool = False
-    to_status: str | None = None
-    from_status: tuple[str, ...] = ()
+
+    @property
+    def to_status(self) -> str | None:
+        """The status an action leads to (the lifecycle table); None for reads and creates."""
+        step = lifecycle().transitions.get(self.id)
+        return step.to_status if step else None
+
+    @property
+    def from_status(self) -> tuple[str, ...]:
+        """The statuses an action is allowed from (the lifecycle table); () for the others."""
+        step = lifecycle().transitions.get(self.id)
+        return step.from_status if step else ()
 
     @property
     def is_write(self) -> bool:
@@ -81,8 +95,6 @@ def _operation(row: dict[str, Any]) -> Operation:
         request=row.get("request"),
         body_key=row.get("body_key"),
         is_list=bool(row.get("list", False)),
-        to_status=row.get("to_status"),
-        from_status=tuple(row.get("from_status", ())),
     )
 
 
@@ -114,6 +126,88 @@ def contract_version() -> str:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """One action of the lifecycle: where it may start, where it leads."""
+
+    operation: OperationId
+    from_status: tuple[str, ...]
+    to_status: str
+    may_refuse: frozenset[str]  # `from` statuses a platform may still refuse with 409
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The return lifecycle of contract section 4, from `data/lifecycle.toml`.
+
+    The one copy: the reference store, the state machine and the lifecycle probes ask it
+    instead of listing statuses, so a change to the contract is a change to one table.
+    """
+
+    new: tuple[str, ...]
+    terminal: tuple[str, ...]
+    fulfillment_from: tuple[str, ...]
+    releases_quantity: tuple[str, ...]
+    transitions: dict[str, Transition]  # operation id → its transition, in table order
+
+    @property
+    def actions(self) -> tuple[OperationId, ...]:
+        """approveReturn, rejectReturn, cancelReturn: the operations that change a status."""
+        return tuple(t.operation for t in self.transitions.values())
+
+    def allowed(self, action: str, status: str) -> bool:
+        """The contract allows `action` on a return in `status` (a repeat is not allowed)."""
+        return status in self.transitions[action].from_status
+
+    def may_refuse(self, action: str, status: str) -> bool:
+        """Allowed, yet a platform may answer 409 (cancel from approved)."""
+        return status in self.transitions[action].may_refuse
+
+    def must_succeed(self, action: str, status: str) -> bool:
+        """Allowed and not refusable: a 409 here is a failure."""
+        return self.allowed(action, status) and not self.may_refuse(action, status)
+
+    def to_status(self, action: str) -> str:
+        return self.transitions[action].to_status
+
+    def from_status(self, action: str) -> tuple[str, ...]:
+        return self.transitions[action].from_status
+
+    def open(self) -> tuple[str, ...]:
+        """Statuses some action is allowed from, in table order (not terminal ones)."""
+        return tuple(dict.fromkeys(s for t in self.transitions.values() for s in t.from_status))
+
+
+@cache
+def lifecycle() -> Lifecycle:
+    """The lifecycle table, checked against the operations and the return-status vocabulary."""
+    data = _read("lifecycle.toml")
+    steps = {
+        row["operation"]: Transition(
+            OperationId(row["operation"]),
+            tuple(row["from"]),
+            row["to"],
+            frozenset(row.get("may_refuse", ())),
+        )
+        for row in data["transition"]
+    }
+    table = Lifecycle(
+        new=tuple(data["new"]),
+        terminal=tuple(data["terminal"]),
+        fulfillment_from=tuple(data["fulfillment_from"]),
+        releases_quantity=tuple(data["releases_quantity"]),
+        transitions=steps,
+    )
+    named = {*table.new, *table.terminal, *table.fulfillment_from, *table.releases_quantity}
+    for step in steps.values():
+        named |= {*step.from_status, step.to_status, *step.may_refuse}
+        assert step.may_refuse <= set(step.from_status), f"{step.operation}: may_refuse ⊄ from"
+        assert not set(step.from_status) & set(table.terminal), f"{step.operation} from terminal"
+    unknown = named - vocabularies().return_status
+    assert not unknown, f"lifecycle.toml names statuses outside the vocabulary: {sorted(unknown)}"
+    return table
+
+
+@dataclass(frozen=True)
 class Vocabularies:
     """Normalized values (contract section 3); anything else is noted as non-normalized."""
 
@@ -121,13 +215,30 @@ class Vocabularies:
     return_reason: frozenset[str]
     fulfillment_status: frozenset[str]
     package_status: frozenset[str]
-    terminal_status: frozenset[str]
+
+
+VOCABULARY_DEFS = {
+    "return_status": "returnStatus",
+    "return_reason": "returnReason",
+    "fulfillment_status": "fulfillmentStatus",
+    "package_status": "packageStatus",
+}
+"""Each vocabulary → its `$defs` entry in schemas/vocabularies.schema.json."""
+
+
+def _enum(definition: dict[str, Any]) -> frozenset[str]:
+    """The normalized values of a vocabulary: the `enum` branch of its `anyOf`."""
+    lists = [branch["enum"] for branch in definition["anyOf"] if "enum" in branch]
+    assert len(lists) == 1, "a vocabulary has exactly one enum branch"
+    return frozenset(lists[0])
 
 
 @cache
 def vocabularies() -> Vocabularies:
-    data = _read("vocabularies.toml")
-    return Vocabularies(**{key: frozenset(values) for key, values in data.items()})
+    """The normalized vocabularies, read from the published schema (their one source)."""
+    path = schemas.schema_dir() / "vocabularies.schema.json"
+    defs = json.loads(path.read_text(encoding="utf-8"))["$defs"]
+    return Vocabularies(**{key: _enum(defs[name]) for key, name in VOCABULARY_DEFS.items()})
 
 
 @cache
@@ -140,8 +251,6 @@ def error_statuses() -> dict[str, int]:
 def documented_statuses() -> dict[str, frozenset[int]]:
     """Operation id → the status codes schemas/openapi.yaml documents for it."""
     import yaml
-
-    from conformance import schemas
 
     doc = yaml.safe_load(schemas.openapi_path().read_text(encoding="utf-8"))
     found: dict[str, frozenset[int]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.contract import operation
+from conformance.contract import lifecycle, operation
 from conformance.errors import TargetError
 from conformance.findings import Exchange
 from conformance.target import Reply, Target
@@ -199,7 +199,7 @@ class Inventory:
         used = sum(
             r.lines.get(line, 0)
             for r in self.returns.values()
-            if r.order_id == order.id and r.status not in ("rejected", "cancelled")
+            if r.order_id == order.id and r.status not in lifecycle().releases_quantity
         )
         return order.lines[line] - used
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from conformance import __version__, interrupt, schemas
 from conformance.config import PlatformConfig, RunConfig
-from conformance.contract import contract_version, operations
+from conformance.contract import contract_version, lifecycle, operations
 from conformance.discover import Inventory, discover
 from conformance.errors import ConformanceError
 from conformance.findings import Finding, Observations
@@ -142,7 +142,7 @@ def clean_up(session: Session) -> None:
             if item.get("note") in (session.tag, session.probe_tag):
                 probe = item.get("note") == session.probe_tag
                 session.inventory.learn_return(item, params.get("orderId"), ours=True, probe=probe)
-    for ret in session.inventory.returns_in("requested", "approved", ours=True, probes=True):
+    for ret in session.inventory.returns_in(*lifecycle().open(), ours=True, probes=True):
         reply = session.call(
             "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": session.tag}
         )

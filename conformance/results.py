@@ -7,6 +7,9 @@ and `from_json()` reads one back, validating it first, so a truncated or foreign
 rather than a silently wrong report. A cell also carries what the gate compares it with (the
 connector's declared claim and its drift, the baseline's verdict, an expected failure): those are
 filled in by `conformance.gate`, stored in the matrix, and read back like everything else.
+
+The cell and its checks are in `conformance.cells`, the gate's annotations in
+`conformance.annotations`; both are importable from here as before.
 """
 
 from __future__ import annotations
@@ -14,250 +17,50 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from conformance import schemas
-from conformance.contract import OperationId, operations
+from conformance.annotations import (
+    BaselineCell,
+    Change,
+    Claim,
+    Declared,
+    Drift,
+    Expectation,
+)
+from conformance.cells import Absence, CheckResult, OperationResult
+from conformance.contract import OperationId, lifecycle, operations
 from conformance.errors import UsageError
-from conformance.findings import Finding
-from conformance.verdicts import Verdict, reasons
+from conformance.verdicts import DECIDED, WORKING, Verdict
+
+__all__ = [
+    "DECIDED",
+    "MATRIX_SCHEMA",
+    "SCHEMA_VERSION",
+    "TIERS",
+    "WORKING",
+    "Absence",
+    "BaselineCell",
+    "Change",
+    "CheckResult",
+    "Claim",
+    "Declared",
+    "Drift",
+    "Expectation",
+    "OperationResult",
+    "PlatformResult",
+    "Provenance",
+    "RunResult",
+    "TierRollup",
+    "load_matrices",
+    "load_matrix_files",
+]
 
 SCHEMA_VERSION = "1.1"
 MATRIX_SCHEMA = "capability-matrix.schema.json"
 
-DECIDED = frozenset({Verdict.supported, Verdict.partial, Verdict.unsupported, Verdict.failing})
-"""Verdicts that are evidence about the platform; inconclusive and untested are not."""
-WORKING = frozenset({Verdict.supported, Verdict.partial})
-"""Verdicts under which a client can use the operation."""
 TIERS = ("read", "write", "workflow")
-
-
-class Claim(StrEnum):
-    """What a connector declares for an operation in its manifest."""
-
-    supported = "supported"
-    """The connector claims the operation works as the contract says."""
-    partial = "partial"
-    """The connector claims it works with deviations a client can live with."""
-    unsupported = "unsupported"
-    """The connector says the platform (or the connector) lacks the operation."""
-
-
-class Drift(StrEnum):
-    """A declared claim that the observed verdict contradicts (rules in conformance.gate)."""
-
-    overclaim = "overclaim"
-    """Declared better than observed: readers of the claim would be misled. Fails the gate."""
-    underclaim = "underclaim"
-    """Declared worse than observed: a capability goes unadvertised. Reported only."""
-
-
-class Absence(StrEnum):
-    """The two kinds of `unsupported`, which mean different things to a reader."""
-
-    absent = "absent"
-    """The platform has no such operation (501 or 405: reason not_supported)."""
-    not_allowed = "not_allowed"
-    """Only the buyer or the marketplace may do it (403: reason not_allowed)."""
-
-
-_ABSENCE_OF = {"not_supported": Absence.absent, "not_allowed": Absence.not_allowed}
-
-AUTO_APPROVED = "approved"  # lifecycle.newReturnStatus where returns need no seller decision
-DECISIONS = ("approveReturn", "rejectReturn")  # so these are not needed there
-
-
-class Change(StrEnum):
-    """How a cell moved since the baseline (order in conformance.gate)."""
-
-    new = "new"
-    """The baseline has no such platform."""
-    unchanged = "unchanged"
-    """Same verdict as the baseline."""
-    fixed = "fixed"
-    """Better than the baseline."""
-    regressed = "regressed"
-    """Worse than the baseline. Fails the gate."""
-    unverified = "unverified"
-    """One side is inconclusive or untested, so better or worse cannot be told."""
-
-
-@dataclass(frozen=True)
-class Declared:
-    """One operation's line of a manifest: the claim and why."""
-
-    status: Claim
-    note: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"status": self.status.value, "note": self.note}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Declared:
-        return cls(Claim(data["status"]), data.get("note", ""))
-
-
-@dataclass(frozen=True)
-class BaselineCell:
-    """The same cell in the baseline matrix, and how this run's cell compares."""
-
-    status: Verdict | None  # None: the baseline has no such platform
-    reasons: tuple[str, ...]
-    change: Change
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status.value if self.status else None,
-            "reasons": list(self.reasons),
-            "change": self.change.value,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BaselineCell:
-        status = data.get("status")
-        return cls(
-            Verdict(status) if status else None,
-            tuple(data.get("reasons", [])),
-            Change(data["change"]),
-        )
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """An expected failure: the cell is known to fail, for a stated reason."""
-
-    reason: str
-    codes: tuple[str, ...] = ()  # if given, only these reason codes are expected
-
-    def to_json(self) -> dict[str, Any]:
-        return {"reason": self.reason, "codes": list(self.codes)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Expectation:
-        return cls(data["reason"], tuple(data.get("codes", [])))
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One named check of one operation: its tally and the findings it produced."""
-
-    name: str
-    run: int
-    passed: int
-    findings: tuple[Finding, ...]
-    verdict: Verdict | None  # the most severe verdict among the findings; None without any
-
-
-@dataclass(frozen=True)
-class OperationResult:
-    """One cell: the verdict of one operation on one platform, and why."""
-
-    operation: str
-    verdict: Verdict
-    reasons: tuple[str, ...]
-    findings: tuple[Finding, ...]
-    checks_run: int = 0
-    checks_passed: int = 0
-    notes: tuple[str, ...] = ()
-    rerun: str | None = None
-    by_check: tuple[tuple[str, int, int], ...] = ()  # (check name, run, passed), by name
-    declared: Declared | None = None
-    drift: Drift | None = None
-    baseline: BaselineCell | None = None
-    expected: Expectation | None = None
-
-    @property
-    def decided(self) -> bool:
-        """The cell is evidence about the platform (not inconclusive, not untested)."""
-        return self.verdict in DECIDED
-
-    @property
-    def absence(self) -> Absence | None:
-        """For an unsupported cell, which kind (by its first reason that tells); else None."""
-        if self.verdict != Verdict.unsupported:
-            return None
-        return next((_ABSENCE_OF[r] for r in self.reasons if r in _ABSENCE_OF), None)
-
-    @property
-    def declared_differs(self) -> bool:
-        """The manifest claims something other than the observed verdict (drift or not: an
-        inconclusive cell never drifts, but its claim still differs from what was seen)."""
-        return self.declared is not None and self.declared.status.value != self.verdict.value
-
-    def checks(self) -> tuple[CheckResult, ...]:
-        """Every check of the operation, tallied or only named by a finding, in name order.
-
-        One JUnit testcase and one pytest item each. A finding's verdict comes from its reason
-        code; a code this suite does not know (a matrix from a newer suite) counts as the cell's.
-        """
-        tallies = {name: (run, ok) for name, run, ok in self.by_check}
-        names = sorted(set(tallies) | {f.check for f in self.findings})
-        known = reasons()
-        result = []
-        for name in names:
-            found = tuple(f for f in self.findings if f.check == name)
-            verdicts = [
-                known[f.reason].verdict if f.reason in known else self.verdict for f in found
-            ]
-            run, ok = tallies.get(name, (len(found), 0))
-            result.append(
-                CheckResult(
-                    name,
-                    run,
-                    ok,
-                    found,
-                    max(verdicts, key=lambda v: v.severity) if verdicts else None,
-                )
-            )
-        return tuple(result)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "status": self.verdict.value,
-            "reasons": list(self.reasons),
-            "findings": [f.to_json() for f in self.findings],
-            "checks": {
-                "run": self.checks_run,
-                "passed": self.checks_passed,
-                "byName": {name: {"run": run, "passed": ok} for name, run, ok in self.by_check},
-            },
-            "notes": list(self.notes),
-        }
-        if self.rerun:
-            data["reproduce"] = self.rerun
-        data["declared"] = self.declared.to_json() if self.declared else None
-        data["drift"] = self.drift.value if self.drift else None
-        data["baseline"] = self.baseline.to_json() if self.baseline else None
-        data["expected"] = self.expected.to_json() if self.expected else None
-        return data
-
-    @classmethod
-    def from_json(cls, operation: str, data: dict[str, Any]) -> OperationResult:
-        checks = data.get("checks", {})
-        return cls(
-            operation=operation,
-            verdict=Verdict(data["status"]),
-            reasons=tuple(data["reasons"]),
-            findings=tuple(Finding.from_json(operation, f) for f in data["findings"]),
-            checks_run=int(checks.get("run", 0)),
-            checks_passed=int(checks.get("passed", 0)),
-            notes=tuple(data.get("notes", [])),
-            rerun=data.get("reproduce"),
-            by_check=tuple(
-                (name, int(t["run"]), int(t["passed"]))
-                for name, t in sorted(checks.get("byName", {}).items())
-            ),
-            declared=Declared.from_json(data["declared"]) if data.get("declared") else None,
-            drift=Drift(data["drift"]) if data.get("drift") else None,
-            baseline=BaselineCell.from_json(data["baseline"]) if data.get("baseline") else None,
-            expected=Expectation.from_json(data["expected"]) if data.get("expected") else None,
-        )
-
-    @property
-    def top_reason(self) -> str | None:
-        return self.reasons[0] if self.reasons else None
 
 
 @dataclass(frozen=True)
@@ -392,16 +195,21 @@ class PlatformResult:
         """Operations the platform lacks but does not need, with why (operation -> reason).
 
         Where new returns come back approved (`new_return_status`), there is no seller decision
-        to make: an unsupported approveReturn / rejectReturn is by design, not a gap. Any other
+        to make: an unsupported approveReturn / rejectReturn is by design, not a gap. Which
+        actions a new return can never reach is read from the lifecycle table. Any other
         verdict of those cells (supported, failing, ...) counts as usual.
         """
-        if self.new_return_status != AUTO_APPROVED:
+        new = self.new_return_status
+        if new is None:
             return {}
-        why = "new returns come back approved: there is no approve or reject step"
+        table = lifecycle()
+        unreachable = [op for op in table.actions if new not in table.from_status(op)]
+        steps = " or ".join(op.removesuffix("Return") for op in unreachable)
+        why = f"new returns come back {new}: there is no {steps} step"
         return {
             r.operation: why
             for r in self.operations
-            if r.operation in DECISIONS and r.verdict == Verdict.unsupported
+            if r.operation in unreachable and r.verdict == Verdict.unsupported
         }
 
     def rollup(self) -> tuple[TierRollup, ...]:

@@ -1,6 +1,8 @@
 """Verdicts and reason codes (contract section 5), with the precedence that combines them.
 
 A cell's verdict is the most severe verdict implied by its reasons, so judging is `max()`.
+This module holds the suite's only verdict ordering (`PRECEDENCE`) and its only answer for a
+reason code it does not know (`verdict_of`); the gate, the results and the renderers ask it.
 """
 
 from __future__ import annotations
@@ -30,20 +32,31 @@ class Verdict(StrEnum):
 
     @property
     def severity(self) -> int:
-        return _SEVERITY[self]
+        """Its place in `PRECEDENCE`: the higher, the more severe."""
+        return PRECEDENCE.index(self)
+
+    def worse_than(self, other: Verdict) -> bool:
+        """More severe. Among the decided verdicts this is also the gate's baseline and drift
+        order read backwards: supported is best, failing worst."""
+        return self.severity > other.severity
 
 
-# untested < supported < partial < inconclusive < unsupported < failing
-_SEVERITY = {
-    Verdict.untested: 0,
-    Verdict.supported: 1,
-    Verdict.partial: 2,
-    Verdict.inconclusive: 3,
-    Verdict.unsupported: 4,
-    Verdict.failing: 5,
-}
+PRECEDENCE: tuple[Verdict, ...] = (
+    Verdict.untested,
+    Verdict.supported,
+    Verdict.partial,
+    Verdict.inconclusive,
+    Verdict.unsupported,
+    Verdict.failing,
+)
+"""Least to most severe (contract section 5): combining verdicts is `max()` over this order.
+The declaration order of `Verdict` is only the order in which legends and counts list them."""
 
-VERDICT_ORDER: tuple[Verdict, ...] = tuple(Verdict)
+
+DECIDED = frozenset({Verdict.supported, Verdict.partial, Verdict.unsupported, Verdict.failing})
+"""Verdicts that are evidence about the platform; inconclusive and untested are not."""
+WORKING = frozenset({Verdict.supported, Verdict.partial})
+"""Verdicts under which a client can use the operation."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +79,19 @@ def reasons() -> dict[str, Reason]:
 
 
 def reason(code: str) -> Reason:
+    """A known reason code; an unknown one is a bug in the suite (the judge never guesses)."""
     try:
         return reasons()[code]
     except KeyError:
         raise KeyError(f"unknown reason code {code!r}: add it to data/reasons.toml") from None
+
+
+def verdict_of(code: str, fallback: Verdict) -> Verdict:
+    """The verdict a reason code implies. A code this suite does not know (a matrix written by
+    a newer suite) implies `fallback`, the verdict of the cell it was found in: the suite cannot
+    judge it again, so it keeps the judgement that was recorded."""
+    known = reasons().get(code)
+    return known.verdict if known is not None else fallback
 
 
 def combine(verdicts: list[Verdict]) -> Verdict:

@@ -339,25 +339,23 @@ def test_openapi_links_chain_the_lifecycle_without_bodies() -> None:
     }
 
 
-def test_vocabularies_match_vocabularies_toml() -> None:
-    with (DATA_DIR / "vocabularies.toml").open("rb") as f:
-        table = tomllib.load(f)
+def test_vocabularies_are_read_from_the_schema() -> None:
+    """The schema is the vocabularies' one source: contract.vocabularies() reads it, and no
+    second list of them is shipped in conformance/data."""
+    from conformance.contract import VOCABULARY_DEFS, vocabularies
+
     defs = _load("vocabularies.schema.json")["$defs"]
-    pairs = {
-        "returnStatus": "return_status",
-        "returnReason": "return_reason",
-        "fulfillmentStatus": "fulfillment_status",
-        "packageStatus": "package_status",
-    }
-    for def_name, key in pairs.items():
+    vocab = vocabularies()
+    for key, def_name in VOCABULARY_DEFS.items():
         enums = [branch["enum"] for branch in defs[def_name]["anyOf"] if "enum" in branch]
-        assert enums == [table[key]], def_name
+        assert len(enums) == 1 and frozenset(enums[0]) == getattr(vocab, key), def_name
         # any non-empty platform-specific string is allowed
         assert {"type": "string", "minLength": 1}.items() <= defs[def_name]["anyOf"][1].items()
     # A request reason: the normalized values, or any non-empty string (refused or noted)
     request = defs["returnReasonRequest"]["anyOf"]
-    assert request[0]["enum"] == table["return_reason"]
+    assert frozenset(request[0]["enum"]) == vocab.return_reason
     assert {"type": "string", "minLength": 1}.items() <= request[1].items()
+    assert not (DATA_DIR / "vocabularies.toml").exists(), "a second copy of the vocabularies"
     assert {"type": "null"}.items() <= defs["fulfillmentStatus"]["anyOf"][2].items()
 
 

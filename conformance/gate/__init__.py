@@ -14,9 +14,11 @@ way, so they never drift:
     partial              underclaim  -           overclaim    overclaim
     unsupported          underclaim  underclaim  -            -  (failing gates on its own)
 
-Baseline order, best first: supported > partial > unsupported > failing. A lower rank than the
-baseline is `regressed`, a higher one `fixed`; a change to or from inconclusive / untested is
-`unverified` (use `--fail-on inconclusive,untested` to be strict about missing evidence).
+Baseline order, best first: supported > partial > unsupported > failing, which is the one verdict
+precedence (`conformance.verdicts.PRECEDENCE`) read backwards over the decided verdicts. A lower
+rank than the baseline is `regressed`, a higher one `fixed`; a change to or from inconclusive /
+untested is `unverified` (use `--fail-on inconclusive,untested` to be strict about missing
+evidence).
 
 The gate fails (exit 1) on a cell whose verdict is in `--fail-on` (default: failing), an
 overclaim, a regression, or a stale expected failure (listed as failing, now passing). An expected
@@ -26,7 +28,7 @@ always when nothing at all was decided: no evidence is never green.
 """
 
 from conformance.gate.annotate import GateInputs, annotate, annotate_run
-from conformance.gate.cases import Case, CaseStatus, cases
+from conformance.gate.cases import Case, CaseStatus, cases, platform_outcome
 from conformance.gate.decision import (
     CellGate,
     Decision,
@@ -85,6 +87,7 @@ __all__ = [
     "packaged_manifest",
     "parse_fail_on",
     "parse_manifest",
+    "platform_outcome",
     "profile_of",
     "read_baseline",
     "read_expectations",

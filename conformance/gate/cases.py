@@ -1,5 +1,6 @@
-"""Each check of each cell as a test case (JUnit, pytest): what passed, failed, was
-expected to fail or was skipped, with its evidence."""
+"""The gate's decision per platform: each check of each cell as a test case (JUnit, pytest) —
+what passed, failed, was expected to fail or was skipped, with its evidence — and the platform's
+own outcome, so that no renderer derives either from the cells."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from conformance.findings import Finding
-from conformance.gate.decision import CellGate, Decision, Expected, Problem
+from conformance.gate.decision import CellGate, Decision, Expected, Outcome, Problem
 from conformance.results import (
     Change,
     CheckResult,
@@ -15,7 +16,7 @@ from conformance.results import (
     OperationResult,
     PlatformResult,
 )
-from conformance.verdicts import Verdict, reasons
+from conformance.verdicts import Verdict, reasons, verdict_of
 
 
 class CaseStatus(StrEnum):
@@ -83,8 +84,7 @@ def _check_case(platform: str, cell: OperationResult, check: CheckResult, gate: 
 
 
 def _verdict_of(finding: Finding, cell: OperationResult) -> Verdict:
-    known = reasons()
-    return known[finding.reason].verdict if finding.reason in known else cell.verdict
+    return verdict_of(finding.reason, cell.verdict)
 
 
 def _cell_cases(platform: str, cell: OperationResult, gate: CellGate) -> list[Case]:
@@ -132,6 +132,14 @@ def _cell_cases(platform: str, cell: OperationResult, gate: CellGate) -> list[Ca
             said += f": the cell is {cell.verdict.value} now; remove the entry"
         found.append(Case(platform, op, "expected_failure", status, kind, said))
     return found
+
+
+def platform_outcome(decision: Decision, platform: str) -> Outcome:
+    """The run's decision as it concerns one platform: failed when one of its cells fails the
+    gate, undecided when none of its cells is decided (`Decision.undecided`), else passed."""
+    if any(c.fails for c in decision.cells if c.platform == platform):
+        return Outcome.failed
+    return Outcome.undecided if platform in decision.undecided else Outcome.passed
 
 
 def cases(platform: PlatformResult, decision: Decision) -> tuple[Case, ...]:

@@ -1,6 +1,9 @@
 """The gate's rules as functions of verdicts: drift, baseline change, `--fail-on`.
 
-The tables are in the package docstring (`conformance.gate`).
+The tables are in the package docstring (`conformance.gate`). Drift and baseline change compare
+decided verdicts by the one precedence (`conformance.verdicts.PRECEDENCE`): a more severe verdict
+is worse. They differ from combining only in what they leave out: inconclusive and untested are
+no evidence, so they never drift and a change to or from them is `unverified`.
 """
 
 from __future__ import annotations
@@ -11,20 +14,17 @@ from conformance.verdicts import Verdict
 
 DEFAULT_FAIL_ON = frozenset({Verdict.failing})
 
-_RANK = {Verdict.supported: 3, Verdict.partial: 2, Verdict.unsupported: 1, Verdict.failing: 0}
-_CLAIM_RANK = {Claim.supported: 3, Claim.partial: 2, Claim.unsupported: 1}
-
 
 def drift(claim: Claim, observed: Verdict) -> Drift | None:
-    """The drift table in the docstring of `conformance.gate`."""
+    """The drift table in the docstring of `conformance.gate`: a claim is the verdict of the
+    same name, compared by precedence. Failing under an `unsupported` claim is not drift (it
+    gates on its own)."""
     if observed not in DECIDED:
         return None
-    if claim == Claim.unsupported:
-        return Drift.underclaim if observed in (Verdict.supported, Verdict.partial) else None
-    rank = _RANK[observed]
-    if rank < _CLAIM_RANK[claim]:
-        return Drift.overclaim
-    return Drift.underclaim if rank > _CLAIM_RANK[claim] else None
+    claimed = Verdict(claim.value)
+    if observed.worse_than(claimed):
+        return None if claim == Claim.unsupported else Drift.overclaim
+    return Drift.underclaim if claimed.worse_than(observed) else None
 
 
 def change(before: Verdict | None, now: Verdict) -> Change:
@@ -33,9 +33,9 @@ def change(before: Verdict | None, now: Verdict) -> Change:
         return Change.new
     if before == now:
         return Change.unchanged
-    if before not in _RANK or now not in _RANK:
+    if before not in DECIDED or now not in DECIDED:
         return Change.unverified
-    return Change.fixed if _RANK[now] > _RANK[before] else Change.regressed
+    return Change.regressed if now.worse_than(before) else Change.fixed
 
 
 def parse_fail_on(text: str) -> frozenset[Verdict]:

@@ -28,19 +28,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.contract import operation, vocabularies
+from conformance.contract import lifecycle, operation, vocabularies
 from conformance.discover import OrderInfo, describe_items, same_items
 from conformance.findings import Exchange
 from conformance.probes.session import Session
 from conformance.repro import ACCEPTED, replayable
 from conformance.target import Reply
 
-ACTIONS = {"approveReturn": "approved", "rejectReturn": "rejected", "cancelReturn": "cancelled"}
-LEGAL_FROM = {
-    "approveReturn": ("requested",),
-    "rejectReturn": ("requested",),
-    "cancelReturn": ("requested", "approved"),
-}
+# Views of the one lifecycle table (contract.lifecycle()), never a copy of it.
+ACTIONS = {op: step.to_status for op, step in lifecycle().transitions.items()}
+LEGAL_FROM = {op: step.from_status for op, step in lifecycle().transitions.items()}
 MAX_RUNS = 4  # after a failure, run again without the failing operation, this many times
 Problem = tuple[Any, ...]
 """What `Lifecycle.fail` takes: operation, reason, message, then the replies that show it and,
@@ -198,7 +195,7 @@ def build_machine(
             if not open_("cancelReturn"):
                 return
             for ret in self.returns:
-                if ret.status in ("requested", "approved"):
+                if ret.status in LEGAL_FROM["cancelReturn"]:
                     reply = s.call(
                         "cancelReturn",
                         {"orderId": ret.order_id, "id": ret.id},
@@ -277,7 +274,7 @@ def build_machine(
         def advance(self, pick: int) -> None:
             """One step forward along the happy path (approve, then ship back), so that the
             deep states where illegal steps are interesting are reached in few steps."""
-            ret = self.choose(pick, True, ("requested", "approved"))
+            ret = self.choose(pick, True, lifecycle().open())
             if ret is None:
                 return
             if ret.status == "requested" and open_("approveReturn"):
@@ -345,7 +342,7 @@ def build_machine(
                     )
                 return
             if reply.status == 409:
-                if op == "cancelReturn" and before == "approved":
+                if lifecycle().may_refuse(op, before):
                     return  # the contract lets a platform refuse this
                 self.fail(
                     op,
@@ -369,14 +366,14 @@ def build_machine(
         @precondition(lambda self: open_("createReturnFulfillment"))
         @rule(pick=st.integers(0, 10**6), legal=st.booleans())
         def fulfil(self, pick: int, legal: bool) -> None:
-            ret = self.choose(pick, legal, ("approved",))
+            ret = self.choose(pick, legal, lifecycle().fulfillment_from)
             if ret is None:
                 return
             op = "createReturnFulfillment"
             body = {"returnFulfillment": {"tracking": {"number": f"SM-{len(self.steps)}"}}}
             reply = self.call(op, {"orderId": ret.order_id, "returnId": ret.id}, body=body)
             self.touched = ret
-            if ret.status != "approved":
+            if ret.status not in lifecycle().fulfillment_from:
                 if reply.ok:
                     self.fail(
                         op,

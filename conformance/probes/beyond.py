@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from conformance.contract import lifecycle
 from conformance.discover import KnownReturn
 from conformance.probes.session import Session
 from conformance.target import Reply
@@ -157,7 +158,8 @@ def _fresh_return(s: Session, status: str) -> KnownReturn | None:
 def _cancel(s: Session, return_id: Any) -> None:
     """Release what a probe's return holds (quantity), where the platform allows it."""
     ret = s.inventory.returns.get(str(return_id))
-    if ret is None or ret.status not in ("requested", "approved") or not s.is_open("cancelReturn"):
+    cancellable = lifecycle().from_status("cancelReturn")
+    if ret is None or ret.status not in cancellable or not s.is_open("cancelReturn"):
         return
     reply = s.call(
         "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": s.probe_tag}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.contract import operation
+from conformance.contract import lifecycle, operation
 from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
 from conformance.findings import Exchange
 from conformance.probes.reads import UNKNOWN_ID, first_list, list_behaviour
@@ -14,7 +14,7 @@ from conformance.probes.session import Session
 from conformance.repro import ACCEPTED, replayable
 from conformance.target import Reply
 
-ACTIONS = ("approveReturn", "rejectReturn", "cancelReturn")
+ACTIONS = lifecycle().actions
 
 
 def tracking_number(s: Session, n: int) -> str:
@@ -99,10 +99,10 @@ def create_return(s: Session) -> KnownReturn | None:
         s.new_return_statuses.add(status)
     s.check(
         op,
-        status in ("requested", "approved"),
+        status in lifecycle().new,
         "data_mismatch",
         "new_status",
-        f"a new return must be requested or approved, not {status!r}",
+        f"a new return must be {' or '.join(lifecycle().new)}, not {status!r}",
         reply,
     )
     s.check(
@@ -241,8 +241,8 @@ def transition(s: Session, op: str, ret: KnownReturn) -> None:
     reply = act(s, op, ret)
     if not s.is_open(op):
         return
-    if reply.status == 409 and op == "cancelReturn" and before == "approved":
-        s.seen.note(op, "refuses to cancel an approved return (409), which the contract allows")
+    if reply.status == 409 and lifecycle().may_refuse(op, before):
+        s.seen.note(op, f"refuses {op} from {before!r} (409), which the contract allows")
         return
     if reply.status == 409:
         s.finding(
@@ -375,7 +375,7 @@ def cancel_flow(s: Session) -> None:
 
 def terminal_states(s: Session) -> None:
     """Every action on a rejected, cancelled or closed return must answer 409."""
-    for status in ("rejected", "cancelled", "closed"):
+    for status in lifecycle().terminal:
         ret = actionable(s, status)
         if ret is None:
             continue

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from conformance.discover import KnownReturn
-from conformance.probes.session import DATA_KEY, Read, Session
+from conformance.probes.session import Read, Session
+from conformance.probes.wire import DATA_KEY
 from conformance.schemas import parse_instant
 from conformance.target import Reply
 

@@ -1,8 +1,8 @@
-"""The probes' shared state and the checks every response gets.
+"""The probes' shared state: the target, what was found, what the suite itself made.
 
-Every request a probe makes goes through `Session.call`, which applies the wire checks of
-contract section 2 to the answer (documented status, JSON content type, body schema, error body,
-vocabularies) and records the outcome on the operation that answered.
+Every request a probe makes goes through `Session.call`, which hands the answer to the wire
+checks of contract section 2 (`conformance.probes.wire`); they record the outcome on the
+operation that answered.
 """
 
 from __future__ import annotations
@@ -12,33 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance import schemas
-from conformance.contract import Operation, documented_statuses, operation, vocabularies
+from conformance.contract import lifecycle, operation
 from conformance.discover import Inventory, KnownReturn
 from conformance.findings import Finding, Observations
+from conformance.probes.wire import DATA_KEY, check_answer
 from conformance.target import NO_BODY, Auth, Reply, Target
 
-# The envelope key that carries the resource of each success answer.
-DATA_KEY = {
-    "listReturns": "returns",
-    "listOrderReturns": "returns",
-    "getReturn": "return",
-    "createReturn": "return",
-    "cancelReturn": "return",
-    "approveReturn": "return",
-    "rejectReturn": "return",
-    "listReturnFulfillments": "returnFulfillments",
-    "getReturnFulfillment": "returnFulfillment",
-    "createReturnFulfillment": "returnFulfillment",
-}
-UNSUPPORTED_STATUSES = {501: "not_supported", 405: "not_supported", 403: "not_allowed"}
-PROBLEM_REASONS = {
-    "timeout": "timeout",
-    "connection_error": "connection_error",
-    "rate_limited": "rate_limited",
-    "budget": "budget_exhausted",
-}
-
+__all__ = ["DATA_KEY", "Read", "Session", "Settings"]
 
 Read = tuple[str, dict[str, str], dict[str, str] | None, Auth]
 """A read to prefetch: operation id, path parameters, query, auth."""
@@ -158,7 +138,7 @@ class Session:
             return (404,)
         if op.kind == "action" and ret.status not in op.from_status:
             return (409,)
-        if op_id == "createReturnFulfillment" and ret.status != "approved":
+        if op_id == "createReturnFulfillment" and ret.status not in lifecycle().fulfillment_from:
             return (409,)
         return ()
 
@@ -230,7 +210,7 @@ class Session:
             self._last_write = time.monotonic()
         if op_id == "createReturn" and reply.ok:
             self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
-        self._wire_checks(op, reply, well_formed and auth == "valid", beyond)
+        check_answer(self, op, reply, well_formed and auth == "valid", beyond)
         return reply
 
     def collect(
@@ -302,101 +282,6 @@ class Session:
         query = {} if op_id in self.limit_refused else {"limit": "250"}
         return {**query, **extra}
 
-    def _wire_checks(
-        self, op: Operation, reply: Reply, well_formed: bool, beyond: bool = False
-    ) -> None:
-        op_id = op.id
-        if op_id not in DATA_KEY:  # discovery reads are not scored
-            return
-        if reply.problem in PROBLEM_REASONS:
-            self.finding(
-                op_id,
-                PROBLEM_REASONS[reply.problem],
-                "answers",
-                f"no usable answer: {reply.problem}",
-                reply,
-            )
-            return
-        status = reply.status
-        if status is None:
-            return
-        if status >= 500 and status != 501:
-            self.finding(op_id, "server_error", "no_server_error", f"answered {status}", reply)
-            return
-        if well_formed and status in UNSUPPORTED_STATUSES:
-            reason = UNSUPPORTED_STATUSES[status]
-            if op_id not in self.unsupported:
-                self.unsupported[op_id] = reason
-                self.finding(
-                    op_id, reason, "supported", f"answered {status} to a well-formed request", reply
-                )
-        if status not in documented_statuses()[op_id] and status != 405 and beyond:
-            self.seen.note(
-                op_id, f"answered {status} to a value beyond the contract (noted, not failed)"
-            )
-        elif status not in documented_statuses()[op_id] and status != 405:
-            self.finding(
-                op_id,
-                "undocumented_status",
-                "status_documented",
-                f"answered {status}, which the contract does not document for {op_id}",
-                reply,
-            )
-        else:
-            self.seen.passed(op_id, "status_documented")
-        if not _is_json(reply.content_type):
-            self.finding(
-                op_id,
-                "wrong_content_type",
-                "content_type",
-                f"Content-Type is {reply.content_type or 'missing'!r}, not JSON",
-                reply,
-            )
-            return
-        if reply.problem in ("invalid_json", "body_too_large"):
-            self.finding(
-                op_id,
-                "schema_violation",
-                "response_schema",
-                f"the body is not usable JSON ({reply.problem})",
-                reply,
-            )
-            return
-        self._body_checks(op, reply)
-
-    def _body_checks(self, op: Operation, reply: Reply) -> None:
-        op_id, status = op.id, reply.status or 0
-        schema = op.response if 200 <= status < 300 else "error.schema.json"
-        problems = schemas.violations(schema, reply.body)
-        if (
-            200 <= status < 300
-            and isinstance(reply.body, dict)
-            and DATA_KEY[op_id] not in reply.body
-        ):
-            self.finding(
-                op_id,
-                "unsupported_misreported",
-                "unsupported_answered",
-                f"answered {status} without `{DATA_KEY[op_id]}`: an operation the "
-                "platform lacks must answer 501 NOT_SUPPORTED",
-                reply,
-            )
-        if status >= 400 and not problems and reply.get("code") != status:
-            problems = [f"/code: {reply.get('code')!r} differs from the HTTP status {status}"]
-        problems = self._not_ours(op_id, reply, problems)
-        if problems:
-            self.finding(
-                op_id,
-                "schema_violation",
-                "response_schema",
-                f"{schema}: {'; '.join(problems[:3])}",
-                reply,
-            )
-            return
-        self.seen.passed(op_id, "response_schema")
-        if 200 <= status < 300:
-            self._vocabulary(op_id, reply)
-
     # ---- the suite's own data ----
 
     def probe_made(self, ret: Any) -> bool:
@@ -416,97 +301,7 @@ class Session:
         known = self.inventory.returns.get(str(ret.get("returnOrderId")))
         return known is None or not known.created_by_suite
 
-    def _not_ours(self, op_id: str, reply: Reply, problems: list[str]) -> list[str]:
-        """Schema problems inside returns the probes made from bad input are not this
-        operation's; they are noted (the operation that accepted the input was charged)."""
-        if not problems or not isinstance(reply.body, dict):
-            return problems
-        kept = []
-        for problem in problems:
-            where = problem.split(":", 1)[0].split("/")
-            ret: Any = None
-            if len(where) > 1 and where[1] == "return":
-                ret = reply.body.get("return")
-            elif len(where) > 2 and where[1] == "returns" and where[2].isdigit():
-                listed = reply.body.get("returns")
-                index = int(where[2])
-                ret = listed[index] if isinstance(listed, list) and index < len(listed) else None
-            if self.probe_made(ret):
-                self.seen.note(
-                    op_id,
-                    "a return made from invalid input (which the platform accepted) breaks the "
-                    "schema when read back; charged to the operation that accepted it",
-                )
-            else:
-                kept.append(problem)
-        return kept
-
     @property
     def probe_tag(self) -> str:
         """The note on what the probes of invalid or beyond-contract input create."""
         return f"{self.tag}, input probe"
-
-    def _vocabulary(self, op_id: str, reply: Reply) -> None:
-        vocab = vocabularies()
-        odd: list[str] = []
-        strings = False
-        for kind, value, owner in _values(reply.body):
-            if kind == "quantity":
-                strings = strings or isinstance(value, str)
-                continue
-            if self.probe_made(owner) or (kind == "returnReason" and self.foreign_made(owner)):
-                continue  # values the suite wrote itself
-            if kind == "returnReason" and value in self.sent_values:
-                continue
-            allowed = {
-                "status": vocab.return_status,
-                "returnReason": vocab.return_reason,
-                "fulfillment": vocab.fulfillment_status,
-                "package": vocab.package_status,
-            }[kind]
-            if value is not None and value not in allowed:
-                odd.append(f"{kind} {value!r}")
-        if strings:
-            self.seen.note(
-                op_id,
-                "quantities are sent as digit strings (the API family's convention; accepted)",
-            )
-        if odd:
-            self.finding(
-                op_id,
-                "nonnormalized_value",
-                "vocabulary",
-                "values outside the normalized vocabulary: " + ", ".join(sorted(set(odd))[:5]),
-                reply,
-            )
-
-
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";")[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
-
-
-def _values(body: Any) -> Iterable[tuple[str, Any, Any]]:
-    """(kind, value, the return it belongs to) for the vocabulary-bearing fields of the returns
-    and fulfillments in a body."""
-    if not isinstance(body, dict):
-        return
-    returns = [body.get("return"), *(body.get("returns") or [])]
-    fulfillments = [body.get("returnFulfillment"), *(body.get("returnFulfillments") or [])]
-    for ret in returns:
-        if not isinstance(ret, dict):
-            continue
-        yield "status", ret.get("status"), ret
-        for item in ret.get("returnItems") or []:
-            if isinstance(item, dict):
-                yield "returnReason", item.get("returnReason"), ret
-                yield "quantity", item.get("quantity"), ret
-        for package in ret.get("packages") or []:
-            if isinstance(package, dict):
-                yield "package", package.get("status"), ret
-    for ful in fulfillments:
-        if isinstance(ful, dict):
-            yield "fulfillment", ful.get("status"), None
-            for item in ful.get("items") or []:
-                if isinstance(item, dict):
-                    yield "quantity", item.get("quantity"), None

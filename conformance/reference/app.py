@@ -192,9 +192,8 @@ class Dispatcher:
             ret = store.create_return(order_id, body.get("return") or {"items": []})
             return created, {"success": True, "return": render.return_(ret)}, None
         if op.kind == "action":
-            assert op.to_status is not None
             ret = store.get_return(order_id, params["id"])
-            ret = store.act(ret, op.to_status, op.from_status)
+            ret = store.act(ret, op.id)
             return 200, {"success": True, "return": render.return_(ret)}, None
         if op.id == "listReturnFulfillments":
             query = list_query(request.query_params, pager, with_filters=False)

@@ -16,7 +16,7 @@ from importlib import resources
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from conformance.contract import OperationId, vocabularies
+from conformance.contract import OperationId, lifecycle, vocabularies
 from conformance.errors import ProfileError
 
 Support = Literal["ok", "not_allowed", "not_supported"]
@@ -77,7 +77,9 @@ class Behaviour:
 
     # workflow (contract section 4)
     new_return_status: str | None = "requested"
-    cancel_from: tuple[str, ...] = ("requested", "approved")
+    cancel_from: tuple[str, ...] = field(
+        default_factory=lambda: lifecycle().from_status("cancelReturn")
+    )
     repeat_action: Literal["conflict", "idempotent"] = "conflict"
     fulfillment_status: str | None = "pending"
     create_status: Literal[201, 200] = 201
@@ -163,8 +165,12 @@ def check_behaviour(behaviour: Behaviour, where: str) -> None:
         raise ProfileError(
             f"{where}: fulfillment_status {fs!r}", f"use one of {sorted(vocab.fulfillment_status)}"
         )
-    if not set(behaviour.cancel_from) <= vocab.return_status:
-        raise ProfileError(f"{where}: cancel_from {behaviour.cancel_from!r} names no status")
+    allowed = lifecycle().from_status("cancelReturn")
+    if not set(behaviour.cancel_from) <= set(allowed):
+        raise ProfileError(
+            f"{where}: cancel_from {behaviour.cancel_from!r} goes beyond the lifecycle",
+            f"use some of {list(allowed)} (conformance/data/lifecycle.toml)",
+        )
     if not 1 <= behaviour.default_limit <= 250:
         raise ProfileError(f"{where}: default_limit must be from 1 to 250")
     if behaviour.throttle_every == 1:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformance.contract import vocabularies
+from conformance.contract import lifecycle, vocabularies
 from conformance.reference.answers import ApiError
 from conformance.reference.clock import now, parse_time
 from conformance.reference.ids import IdScheme
@@ -68,8 +68,8 @@ class Return:
 
     @property
     def active(self) -> bool:
-        """Rejected and cancelled returns release their quantity."""
-        return self.status not in ("rejected", "cancelled")
+        """Rejected and cancelled returns release their quantity (the lifecycle table)."""
+        return self.status not in lifecycle().releases_quantity
 
 
 class Store:
@@ -263,15 +263,16 @@ class Store:
         self._written(ret)
         return ret
 
-    def act(self, ret: Return, to_status: str, from_status: tuple[str, ...]) -> Return:
-        """Apply approve / reject / cancel; 409 where the lifecycle does not allow it."""
-        allowed = from_status
-        if to_status == "cancelled":
-            allowed = self.behaviour.cancel_from
-        current = ret.status
+    def act(self, ret: Return, action: str) -> Return:
+        """Apply approve / reject / cancel; 409 where the lifecycle table does not allow it, and
+        for cancel also where the profile's `cancel_from` (a part of the table's) does not."""
+        table = lifecycle()
+        to_status, current = table.to_status(action), ret.status
         if current == to_status and self.behaviour.repeat_action == "idempotent":
             return ret
-        legal = current in allowed
+        legal = table.allowed(action, current)
+        if action == "cancelReturn":
+            legal = legal and current in self.behaviour.cancel_from
         if not legal and "illegal_transition_accepted" in self.defects and to_status == "approved":
             legal = current in ("rejected", "cancelled")
         if not legal and "reject_after_fulfillment" in self.defects and to_status == "rejected":
@@ -290,7 +291,7 @@ class Store:
         return ret
 
     def create_fulfillment(self, ret: Return, body: dict[str, Any]) -> Fulfillment:
-        if ret.status != "approved":
+        if ret.status not in lifecycle().fulfillment_from:
             raise ApiError(
                 "INVALID_STATE",
                 f"a return fulfillment needs an approved return; this one is {ret.status!r}",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from conformance.gate import Decision, Expected, Outcome, expected_badge
+from conformance.gate import Decision, Expected, Outcome, expected_badge, platform_outcome
 from conformance.render.style import (
     CHANGE_STYLES,
     DRIFT_STYLES,
@@ -331,16 +331,14 @@ def legend(*, footnotes: bool = True) -> list[str]:
 
 
 def gate_banner(decision: Decision, platform: str | None = None) -> list[str]:
+    """The gate's decision, for the run or for one platform of it, as read (never recomputed)."""
     failures = [g for g in decision.failures() if platform is None or g.platform == platform]
-    outcome = decision.outcome
-    if platform is not None:
-        undecided = platform in decision.undecided
-        outcome = (
-            Outcome.failed if failures else (Outcome.undecided if undecided else Outcome.passed)
-        )
-        headline = f"gate {outcome.value}" + (": nothing decided" if undecided else "")
+    if platform is None:
+        outcome, headline = decision.outcome, decision.headline()
     else:
-        headline = decision.headline()
+        outcome = platform_outcome(decision, platform)
+        undecided = platform in decision.undecided
+        headline = f"gate {outcome.value}" + (": nothing decided" if undecided else "")
     lines = [
         f'<div class="gate {outcome.value}" id="gate">{GATE_MARKS[outcome]} {escape(headline)}'
     ]

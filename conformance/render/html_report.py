@@ -26,7 +26,7 @@ from conformance.render.html_base import (
 from conformance.render.style import STYLES
 from conformance.repro import REPRO_DIR, script_names
 from conformance.results import OperationResult, PlatformResult
-from conformance.verdicts import Verdict, reasons
+from conformance.verdicts import Verdict, reasons, verdict_of
 
 _REPORT_CSS = """
 table.report td.cell { max-width: 180px; }
@@ -71,10 +71,9 @@ def _exchange(exchange: Exchange, index: int, unfold: bool) -> list[str]:
     ]
 
 
-def _finding(finding: Finding, script_file: str | None = None) -> list[str]:
-    known = reasons()
-    verdict = known[finding.reason].verdict if finding.reason in known else Verdict.failing
-    info = known.get(finding.reason)
+def _finding(finding: Finding, cell: OperationResult, script_file: str | None = None) -> list[str]:
+    verdict = verdict_of(finding.reason, cell.verdict)
+    info = reasons().get(finding.reason)
     lines = [
         f'<div class="finding" style="border-left-color:{STYLES[verdict].colour}">',
         f"<p>{badge(verdict)}<b><code>{escape(finding.reason)}</code></b>"
@@ -136,7 +135,7 @@ def _section(
     if notes:
         lines += ["<ul>", *(f"<li>{n.html()}</li>" for n in notes), "</ul>"]
     for finding in cell.findings:
-        lines += _finding(finding, scripts.get(finding.key))
+        lines += _finding(finding, cell, scripts.get(finding.key))
     if cell.rerun and cell.findings:
         lines += ["<b>rerun this cell</b>", f'<pre class="command">{escape(cell.rerun)}</pre>']
     lines.append("</section>")

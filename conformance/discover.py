@@ -170,7 +170,7 @@ class Inventory:
                 and known.created_by_suite
                 and known.order_id == order_id
                 and known.lines.get(line, 0) > 0
-                and known.status not in ("rejected", "cancelled")
+                and known.status not in lifecycle().releases_quantity
             ):
                 made.append(exchange)
         return made

@@ -1,10 +1,12 @@
 """The one loader of the contract's schema files (``schemas/``).
 
 The JSON Schemas (draft 2020-12) and the OpenAPI document live in ``schemas/`` in a source
-checkout and in ``conformance/_schemas/`` in an installed wheel. Every schema file carries an
-``$id`` under :data:`BASE_URI` whose last segment is its file name, so the relative references
-between files (``{"$ref": "return-item.schema.json"}``) resolve inside one
-:class:`referencing.Registry`, offline.
+checkout and in ``conformance/_schemas/`` in an installed wheel. The schema files carry no
+``$id`` and refer to each other by file name (``{"$ref": "return-item.schema.json"}``), so an
+ordinary tool that loads a file from disk resolves every reference from the file system (a test
+runs ``check-jsonschema`` that way over every example). In memory, this loader gives each file
+the base URI :data:`BASE_URI` plus its file name, which plays the part of the retrieval URI, so
+the same relative references resolve inside one :class:`referencing.Registry`, offline.
 
 Validation is strict about the two formats the contract uses, ``date-time`` (RFC 3339) and
 ``uri`` (an absolute URI), with stdlib-only checks in :data:`FORMAT_CHECKER`, so results never
@@ -52,7 +54,10 @@ __all__ = [
 ]
 
 BASE_URI = "https://returns-conformance.example/schemas/"
-"""The ``$id`` of every schema file is this prefix plus the file name."""
+"""The base URI this loader gives every schema file in memory: this prefix plus the file name.
+
+Only a key of :func:`registry` (nothing is fetched from it); the files themselves have no ``$id``.
+"""
 
 OPENAPI_FILE = "openapi.yaml"
 MAX_VIOLATIONS = 20
@@ -185,7 +190,8 @@ class _Loaded:
 
 
 def _load_dir(directory: Path) -> _Loaded:
-    """Read every ``*.json`` in ``directory``; check it is a schema with the right ``$id``."""
+    """Read every ``*.json`` in ``directory``; check it is a schema without ``$id``, and give it
+    its in-memory base URI (:data:`BASE_URI` plus its file name)."""
     schemas: dict[str, Mapping[str, Any]] = {}
     resources: list[tuple[str, Resource[Schema]]] = []
     for path in sorted(directory.glob("*.json")):
@@ -197,16 +203,16 @@ def _load_dir(directory: Path) -> _Loaded:
             ) from None
         if not isinstance(contents, dict):
             raise SchemaFilesError(f"schema file {path.name} is not a JSON object", hint=_HINT)
-        schema_id = contents.get("$id")
-        expected = BASE_URI + path.name
-        if schema_id != expected:
-            problem = "has no $id" if schema_id is None else f"has $id {schema_id!r}"
+        if "$id" in contents:
             raise SchemaFilesError(
-                f"schema file {path.name} {problem}; expected {expected!r}",
-                hint="every schema file's $id must be the base URI plus its own file name",
+                f"schema file {path.name} has $id {contents['$id']!r}; schema files carry no $id",
+                hint="remove the $id: a file's location is its identity, so that tools which "
+                "load it from disk resolve its relative $refs from the file system",
             )
-        schemas[path.name] = contents
-        resources.append((expected, DRAFT202012.create_resource(contents)))
+        uri = BASE_URI + path.name
+        identified = {"$id": uri, **contents}
+        schemas[path.name] = identified
+        resources.append((uri, DRAFT202012.create_resource(identified)))
     if not schemas:
         raise SchemaFilesError(f"no schema files found in {directory}", hint=_HINT)
     registry: SchemaRegistry = SchemaRegistry().with_resources(resources).crawl()
@@ -219,7 +225,7 @@ def _loaded() -> _Loaded:
 
 
 def registry() -> SchemaRegistry:
-    """All schema files, keyed by their ``$id`` (loaded once)."""
+    """All schema files, keyed by :data:`BASE_URI` plus the file name (loaded once)."""
     return _loaded().registry
 
 

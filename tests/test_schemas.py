@@ -108,7 +108,7 @@ def test_schema_dir_holds_the_files() -> None:
 def test_schema_is_valid_against_its_metaschema(name: str) -> None:
     schema = _load(name)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == schemas.BASE_URI + name
+    assert "$id" not in schema, "a file's location is its identity (see conformance/schemas.py)"
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
@@ -134,7 +134,7 @@ def test_every_example_validates(name: str) -> None:
     checked = 0
     for pointer, node in _schema_nodes(schema):
         for index, example in enumerate(node.get("examples", [])):
-            target = {"$ref": f"{schema['$id']}#{pointer}"}
+            target = {"$ref": f"{schemas.BASE_URI}{name}#{pointer}"}
             validator = jsonschema.Draft202012Validator(
                 target, registry=schemas.registry(), format_checker=schemas.FORMAT_CHECKER
             )
@@ -162,7 +162,7 @@ def test_every_schema_ref_resolves_offline() -> None:
     count = 0
     for name in SCHEMA_FILES:
         schema = _load(name)
-        resolver = registry.resolver(base_uri=schema["$id"])
+        resolver = registry.resolver(base_uri=schemas.BASE_URI + name)
         for pointer, node in _walk(schema):
             if pointer.endswith("/$ref") and isinstance(node, str):
                 assert not node.startswith(("http:", "https:")), f"{name}{pointer}: absolute {node}"
@@ -656,15 +656,24 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
         schemas._load_dir(tmp_path)
 
 
-def test_missing_or_wrong_id_names_the_file(tmp_path: Path) -> None:
-    (tmp_path / "a.schema.json").write_text('{"type": "object"}', encoding="utf-8")
-    with pytest.raises(SchemaFilesError, match=r"a\.schema\.json has no \$id"):
+@pytest.mark.parametrize("schema_id", [schemas.BASE_URI + "a.schema.json", "a.schema.json"])
+def test_an_id_names_the_file(tmp_path: Path, schema_id: str) -> None:
+    """An ``$id`` (absolute or relative) would make tools resolve ``$ref``s against it instead
+    of against the file's location, so the loader refuses it."""
+    (tmp_path / "a.schema.json").write_text(json.dumps({"$id": schema_id}), encoding="utf-8")
+    with pytest.raises(SchemaFilesError, match=r"a\.schema\.json has \$id .*carry no \$id"):
         schemas._load_dir(tmp_path)
-    (tmp_path / "a.schema.json").write_text(
-        json.dumps({"$id": schemas.BASE_URI + "b.schema.json"}), encoding="utf-8"
+
+
+def test_the_loader_gives_each_file_its_base_uri(tmp_path: Path) -> None:
+    (tmp_path / "a.schema.json").write_text('{"$ref": "b.schema.json"}', encoding="utf-8")
+    (tmp_path / "b.schema.json").write_text('{"type": "integer"}', encoding="utf-8")
+    loaded = schemas._load_dir(tmp_path)
+    assert loaded.schemas["a.schema.json"]["$id"] == schemas.BASE_URI + "a.schema.json"
+    validator = jsonschema.Draft202012Validator(
+        loaded.schemas["a.schema.json"], registry=loaded.registry
     )
-    with pytest.raises(SchemaFilesError, match="expected"):
-        schemas._load_dir(tmp_path)
+    assert validator.is_valid(1) and not validator.is_valid("1")
 
 
 def test_empty_directory_is_a_schema_files_error(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from conformance import schemas
 from conformance.contract import Operation, discovery_operations, operations
+from conformance.reference import defects as seeded
 from conformance.reference import limits
 from conformance.reference.answers import Answers, ApiError
 from conformance.reference.paging import list_query
@@ -52,10 +53,10 @@ def _path_regex(path: str) -> re.Pattern[str]:
 class Dispatcher:
     """Turns one HTTP request for a contract operation into a store call and a JSON answer."""
 
-    def __init__(self, store: Store, answers: Answers) -> None:
+    def __init__(self, store: Store, answers: Answers, defects: frozenset[str]) -> None:
         self.store = store
         self.profile: Profile = store.profile
-        self.defects = store.defects
+        self.defects = defects
         self.answers = answers
         self.methods: dict[str, dict[str, Operation]] = {}  # path → method → operation
         for op in (*operations(), *discovery_operations()):
@@ -182,8 +183,10 @@ class Dispatcher:
             listed = [render.return_(r, listed_globally=scope is None) for r in found]
             return 200, pager.body("returns", listed, nxt), None
         if op.id == "getReturn":
-            leak = self.has("leak_across_orders")
-            rendered = render.return_(store.get_return(order_id, params["id"], any_order=leak))
+            if self.has("leak_across_orders") and order_id in store.orders:
+                ret = store.returns.get(params["id"])
+                order_id = ret.order_id if ret is not None else order_id
+            rendered = render.return_(store.get_return(order_id, params["id"]))
             if self.has("missing_required_field"):
                 rendered.pop("returnItems")
             return 200, {"success": True, "return": rendered}, None
@@ -261,7 +264,7 @@ def create_app(
     variations first: variations.with_variations); `defects` seed known bugs (defects.toml);
     `latency` (seconds) delays every answer, to imitate a remote store."""
     answers = Answers(profile)
-    dispatcher = Dispatcher(Store(profile, defects), answers)
+    dispatcher = Dispatcher(seeded.store_class(Store, defects)(profile), answers, defects)
     routes = [
         Route(path, dispatcher.endpoint(ops), methods=sorted(ops))
         for path, ops in dispatcher.methods.items()

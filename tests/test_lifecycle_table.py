@@ -29,7 +29,7 @@ NOT_RULES = {
     ("reference/store.py", ("approved", "closed")): "the reference renders an RFO id once approved",
     ("probes/reads.py", ("approved", "closed")): "a search order: such returns likely have RFOs",
     (
-        "reference/store.py",
+        "reference/defects.py",
         ("rejected", "cancelled"),
     ): "the seeded defect breaks the rule on purpose",
 }

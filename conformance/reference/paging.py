@@ -83,11 +83,11 @@ class Pager:
             raise ApiError("INVALID_REQUEST", "page is not a token this server issued")
         return self._issued[token]
 
-    def page(self, items: list[T], query: ListQuery, drop_boundary: bool = False) -> Page[T]:
+    def page(self, items: list[T], query: ListQuery) -> Page[T]:
         """One page of `items` (already filtered and sorted) and the token of the next."""
         b = self.behaviour
         limit = query.limit or ((len(items) or 1) if b.pagination_rejected else b.default_limit)
-        start = query.offset + (1 if drop_boundary and query.offset > 0 else 0)
+        start = query.offset
         chunk = items[start : start + limit]
         end = start + len(chunk)
         return Page(chunk, self.token(end) if end < len(items) else None)

@@ -9,9 +9,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import tomllib
-from functools import cache
-from importlib import resources
 from types import TracebackType
 from typing import Any, Self
 
@@ -19,24 +16,17 @@ import uvicorn
 
 from conformance.errors import UsageError
 from conformance.reference.app import create_app
+from conformance.reference.defects import check_defects, defect_catalogue
 from conformance.reference.profile import Profile, load_profile
 from conformance.reference.variations import with_variations
 
-
-@cache
-def defect_catalogue() -> dict[str, dict[str, Any]]:
-    """The seeded defects the reference server can switch on (defects.toml)."""
-    text = resources.files("conformance.reference").joinpath("defects.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
-def check_defects(defects: frozenset[str]) -> None:
-    unknown = sorted(defects - set(defect_catalogue()))
-    if unknown:
-        raise UsageError(
-            f"unknown defect {', '.join(unknown)}",
-            f"choose from: {', '.join(defect_catalogue())}",
-        )
+__all__ = [
+    "AppServer",
+    "ReferenceServer",
+    "check_defects",
+    "defect_catalogue",
+    "free_port",
+]
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -75,10 +75,9 @@ class Return:
 class Store:
     """One platform's data, mutated only through the contract's operations."""
 
-    def __init__(self, profile: Profile, defects: frozenset[str] = frozenset()) -> None:
+    def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.behaviour = profile.behaviour
-        self.defects = defects
         self.ids = IdScheme(self.behaviour.ids)
         self.pager = Pager(self.behaviour)
         self.orders = {order.id: order for order in profile.orders}
@@ -154,12 +153,11 @@ class Store:
             raise ApiError("NOT_FOUND", f"order {order_id!r} not found")
         return order
 
-    def get_return(self, order_id: str, return_id: str, *, any_order: bool = False) -> Return:
-        """The return under its own order; `any_order` is the leak_across_orders defect's
-        lookup (getReturn only, as the defect's description says)."""
+    def get_return(self, order_id: str, return_id: str) -> Return:
+        """The return under its own order."""
         self.order(order_id)
         ret = self.returns.get(return_id)
-        if ret is None or (ret.order_id != order_id and not any_order):
+        if ret is None or ret.order_id != order_id:
             raise ApiError("NOT_FOUND", f"return {return_id!r} not found on order {order_id!r}")
         return ret
 
@@ -179,24 +177,27 @@ class Store:
     ) -> tuple[list[Return], str | None]:
         if order_id is not None:
             self.order(order_id)
-        items = [r for r in self.returns.values() if order_id is None or r.order_id == order_id]
-        if order_id is not None and "list_missing_created" in self.defects:
-            items = [r for r in items if not r.via_api]
+        items = self.listed(order_id)
         if query.status is not None:
-            ignore = "status_filter_ignored" in self.defects and order_id is not None
             unknown = query.status not in vocabularies().return_status
             if unknown and self.behaviour.unknown_status_filter == "reject":
                 raise ApiError("INVALID_REQUEST", f"unknown status {query.status!r}")
-            if not ignore:
-                items = [r for r in items if r.status == query.status]
+            items = self.with_status(items, query.status, order_id)
         if query.created_from is not None:
             items = [r for r in items if parse_time(r.created_at) >= query.created_from]
         if query.created_to is not None:
             items = [r for r in items if parse_time(r.created_at) <= query.created_to]
         items.sort(key=lambda r: (parse_time(r.created_at), r.id))
-        drop = "pagination_drops_boundary_item" in self.defects and order_id is None
-        page = self.pager.page(items, query, drop)
+        page = self.pager.page(items, query)
         return page.items, page.next
+
+    def listed(self, order_id: str | None) -> list[Return]:
+        """The returns a list starts from: those of `order_id`, or all of them (None)."""
+        return [r for r in self.returns.values() if order_id is None or r.order_id == order_id]
+
+    def with_status(self, items: list[Return], status: str, order_id: str | None) -> list[Return]:
+        """The status filter of a list of `order_id`'s returns (None: of all orders)."""
+        return [r for r in items if r.status == status]
 
     def list_fulfillments(
         self, order_id: str, return_id: str, query: ListQuery
@@ -219,16 +220,7 @@ class Store:
         if details:
             raise ApiError("UNPROCESSABLE", "the order has no such line item", details)
         for line_id, quantity in wanted.items():
-            used = 0
-            if "over_quantity_across_returns" not in self.defects:
-                used = sum(
-                    x.quantity
-                    for r in self.returns.values()
-                    if r.active and r.order_id == order_id
-                    for x in r.lines
-                    if x.line_id == line_id
-                )
-            available = own_lines[line_id].quantity - used
+            available = own_lines[line_id].quantity - self.returned(order_id, line_id)
             if quantity > available:
                 raise ApiError(
                     "UNPROCESSABLE",
@@ -263,28 +255,40 @@ class Store:
         self._written(ret)
         return ret
 
+    def returned(self, order_id: str, line_id: str) -> int:
+        """Units of the line that the order's active returns already hold."""
+        return sum(
+            x.quantity
+            for r in self.returns.values()
+            if r.active and r.order_id == order_id
+            for x in r.lines
+            if x.line_id == line_id
+        )
+
     def act(self, ret: Return, action: str) -> Return:
         """Apply approve / reject / cancel; 409 where the lifecycle table does not allow it, and
         for cancel also where the profile's `cancel_from` (a part of the table's) does not."""
         table = lifecycle()
         to_status, current = table.to_status(action), ret.status
+        allowed = table.from_status(action)
+        if action == "cancelReturn":
+            allowed = tuple(s for s in allowed if s in self.behaviour.cancel_from)
         if current == to_status and self.behaviour.repeat_action == "idempotent":
             return ret
-        legal = table.allowed(action, current)
-        if action == "cancelReturn":
-            legal = legal and current in self.behaviour.cancel_from
-        if not legal and "illegal_transition_accepted" in self.defects and to_status == "approved":
-            legal = current in ("rejected", "cancelled")
-        if not legal and "reject_after_fulfillment" in self.defects and to_status == "rejected":
-            legal = current == "approved" and bool(ret.fulfillments)
-        if not legal:
+        if not self.may_move(ret, to_status, allowed):
             raise ApiError(
                 "INVALID_STATE",
                 f"cannot move a return from {current!r} to {to_status!r}",
                 [{"field": "status", "message": f"current status is {current}"}],
             )
-        if "approve_no_effect" in self.defects and to_status == "approved":
-            return _copy_with_status(ret, to_status)
+        return self.move(ret, to_status)
+
+    def may_move(self, ret: Return, to_status: str, allowed: tuple[str, ...]) -> bool:
+        """Whether the lifecycle lets `ret` move to `to_status` (from one of `allowed`)."""
+        return ret.status in allowed
+
+    def move(self, ret: Return, to_status: str) -> Return:
+        """Move `ret` to `to_status` (a legal move): the return as the answer shows it."""
         ret.status = to_status
         ret.updated_at = self._now()
         self._written(ret)
@@ -332,8 +336,3 @@ class Store:
         ret.updated_at = ful.created_at
         self._written(ret)
         return ful
-
-
-def _copy_with_status(ret: Return, status: str) -> Return:
-    copy = Return(**{**ret.__dict__, "status": status, "fulfillments": list(ret.fulfillments)})
-    return copy

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,23 +42,16 @@ class RawPath:
 class BearerAuth:
     """Every /api/ request needs `Authorization: Bearer <token>`; anything else is 401."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        token: str,
-        exempt: Callable[[str, str], bool],
-        answers: Answers,
-    ) -> None:
+    def __init__(self, app: ASGIApp, token: str, answers: Answers) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode()
-        self.exempt = exempt
         self.answers = answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if _is_api(scope):
             given = dict(scope["headers"]).get(b"authorization", b"")
             ok = hmac.compare_digest(given, self.expected)
-            if not ok and not self.exempt(scope["method"], scope["path"]):
+            if not ok:
                 err = ApiError("UNAUTHORIZED", "missing or invalid bearer token")
                 response = self.answers.error(err, {"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)

@@ -1,0 +1,159 @@
+"""Create a return and read it back (contract section 4: read-your-writes, isolation).
+
+Split from `lifecycle.py` so the lifecycle's first step, which the actions and the quantity rule
+build on, reads on its own.
+"""
+
+from __future__ import annotations
+
+from conformance.contract import lifecycle
+from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
+from conformance.probes.session import Session
+from conformance.target import Reply
+
+
+def pick_line(s: Session, quantity: int = 1) -> tuple[OrderInfo, str] | None:
+    """An order line with at least `quantity` left to return."""
+    for order in s.inventory.orders:
+        for line in order.lines:
+            if s.inventory.available(order, line) >= quantity:
+                return order, line
+    return None
+
+
+def create_return(s: Session) -> KnownReturn | None:
+    """Create a one-unit return; checks the answer carries what was asked."""
+    op = "createReturn"
+    if not s.is_open(op):
+        return None
+    picked = pick_line(s)
+    if picked is None:
+        if s.inventory.orders:
+            s.finding(
+                op, "no_test_data", "creates", "no order line with a returnable quantity was found"
+            )
+        return None
+    order, line = picked
+    body = {
+        "return": {"items": [{"id": line, "quantity": 1, "reason": "defective"}], "note": s.tag}
+    }
+    reply = s.call(op, {"orderId": order.id}, body=body)
+    if reply.status == 404:
+        s.finding(
+            op,
+            "unsupported_misreported",
+            "unsupported_answered",
+            f"order {order.id} exists but createReturn answered 404",
+            reply,
+        )
+    if not reply.ok:
+        return None
+    created = reply.get("return")
+    s.inventory.learn_return(created, order.id, ours=True, asked={line: 1})
+    rid = reply.get("return", "returnOrderId")
+    if not isinstance(rid, str):
+        return None
+    s.seen.success(op)
+    status = reply.get("return", "status")
+    if isinstance(status, str):
+        s.new_return_statuses.add(status)
+    s.check(
+        op,
+        status in lifecycle().new,
+        "data_mismatch",
+        "new_status",
+        f"a new return must be {' or '.join(lifecycle().new)}, not {status!r}",
+        reply,
+    )
+    s.check(
+        op,
+        same_items(created, {line: 1}),
+        "data_mismatch",
+        "items_written",
+        f"asked to return 1 × {line}, the answer says {describe_items(created)}",
+        reply,
+    )
+    return s.inventory.returns.get(rid)
+
+
+def get_return(s: Session, ret: KnownReturn) -> Reply:
+    return s.call("getReturn", {"orderId": ret.order_id, "id": ret.id})
+
+
+def read_back(s: Session, ret: KnownReturn) -> None:
+    """Read-your-writes: the created return is gettable with the same items, and listed."""
+    if s.is_open("getReturn"):
+
+        def gettable() -> tuple[bool, Reply]:
+            got = get_return(s, ret)
+            return got.ok and same_items(got.get("return"), ret.lines), got
+
+        ok, reply = s.eventually(gettable)
+        if reply.ok:
+            s.seen.success("getReturn")
+            s.check(
+                "getReturn",
+                ok,
+                "data_mismatch",
+                "items_round_trip",
+                f"created with {ret.lines}, read back {describe_items(reply.get('return'))}",
+                reply,
+            )
+        elif reply.status == 404:
+            s.finding(
+                "getReturn",
+                "data_mismatch",
+                "created_is_gettable",
+                f"return {ret.id} was just created but getReturn answered 404"
+                + (
+                    f" (asked again for {s.settings.consistency_window:g} s)"
+                    if s.settings.consistency_window
+                    else ""
+                ),
+                reply,
+            )
+        isolation(s, ret)
+    for op, params in (("listOrderReturns", {"orderId": ret.order_id}), ("listReturns", {})):
+        if not s.is_open(op):
+            continue
+
+        def listed(op: str = op, params: dict[str, str] = params) -> tuple[bool, Reply]:
+            items, reply, complete = s.collect(op, params)
+            match = [i for i in items if i.get("returnOrderId") == ret.id]
+            ok = bool(match) and (op != "listReturns" or match[0].get("orderId") == ret.order_id)
+            return ok or not complete, reply
+
+        found, reply = s.eventually(listed)
+        if reply.ok:
+            s.check(
+                op,
+                found,
+                "stale_list",
+                "lists_created",
+                f"return {ret.id}, just created on order {ret.order_id}, is not in the list "
+                "(or has the wrong orderId)",
+                reply,
+            )
+
+
+def isolation(s: Session, ret: KnownReturn) -> None:
+    other = s.inventory.other_order(ret.order_id)
+    if other is None:
+        return
+    reply = s.call("getReturn", {"orderId": other.id, "id": ret.id})
+    s.check(
+        "getReturn",
+        not reply.ok,
+        "leak_across_orders",
+        "isolation",
+        f"return {ret.id} of order {ret.order_id} was served under order {other.id}",
+        reply,
+    )
+    s.check(
+        "getReturn",
+        reply.ok or reply.status == 404,
+        "not_found_misreported",
+        "isolation",
+        f"a return under another order must be 404, got {reply.status}",
+        reply,
+    )

@@ -16,7 +16,9 @@
     merged with `conformance matrix`: the longest shard's wall, and that the merged matrix and
     gate verdict equal the single run's;
 (f) a remote-like target (the reference server answering after 20 ms): the suite's wall with
-    `--connections 1` and `--connections 4`, probes only and with generated testing.
+    `--connections 1` and `--connections 4`, probes only and with generated testing;
+(g) the default run against one URL target with schemathesis on and off: wall time, and what
+    the schemathesis stage finds that the suite's own checks do not (clean server, seeded defects).
 
 Prints a Markdown report and writes it to benchmarks/RESULTS.md (see benchmarks/README.md for
 what every number means). Every measured command runs in a fresh subprocess in a temporary
@@ -40,6 +42,7 @@ from bench.part_c import part_c
 from bench.part_d import part_d
 from bench.part_e import part_e
 from bench.part_f import part_f
+from bench.part_g import part_g
 from bench.report import render
 
 
@@ -54,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         default="",
         metavar="PARTS",
-        help="comma-separated subset of a,b,c,d,e,f (default: all)",
+        help="comma-separated subset of a,b,c,d,e,f,g (default: all)",
     )
     parser.add_argument("--reps", type=int, help="repetitions per measurement (default 3)")
     parser.add_argument(
@@ -65,13 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--jobs",
         type=int,
         default=2,
-        help="defect detections of (b) run this many at a time (default 2)",
+        help="defect detections of (b) and (g) run this many at a time (default 2)",
     )
     parser.add_argument(
         "--timeout",
         type=float,
         default=900.0,
-        help="cap on each measured run of (a) and (d), in seconds (default 900)",
+        help="cap on each measured run of (a) and (d)-(g), in seconds (default 900)",
     )
     parser.add_argument(
         "--output",
@@ -87,10 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts.reps = opts.reps or (1 if opts.quick else 3)
     opts.examples = opts.examples or (10 if opts.quick else 20)
     opts.counts = opts.counts or ("1,10" if opts.quick else "1,10,50")
-    parts = [p.strip() for p in opts.only.split(",") if p.strip()] or list("abcdef")
-    unknown = sorted(set(parts) - set("abcdef"))
+    parts = [p.strip() for p in opts.only.split(",") if p.strip()] or list("abcdefg")
+    unknown = sorted(set(parts) - set("abcdefg"))
     if unknown:
-        parser.error(f"unknown part(s) {', '.join(unknown)}: choose from a, b, c, d, e, f")
+        parser.error(f"unknown part(s) {', '.join(unknown)}: choose from a, b, c, d, e, f, g")
     runners: dict[str, Callable[[argparse.Namespace, Path], Section]] = {
         "a": part_a,
         "b": part_b,
@@ -98,13 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "d": part_d,
         "e": part_e,
         "f": part_f,
+        "g": part_g,
     }
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="conformance-bench-"))
     print(f"benchmarks: scratch directory {work}; load {load1():.2f}", flush=True)
     sections = []
     try:
-        for key in "abcdef":
+        for key in "abcdefg":
             if key in parts:
                 print(f"part ({key}) ...", flush=True)
                 sections.append(runners[key](opts, work))

@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import httpx
+
 from conformance import __version__, interrupt, schemas
 from conformance.config import PlatformConfig, RunConfig
 from conformance.contract import contract_version, lifecycle, operations
@@ -40,8 +42,16 @@ def _stamp(moment: float) -> str:
 
 
 @contextmanager
-def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterator[Target]:
-    """A Target for the platform; embedded profiles get their own server on loopback."""
+def connect(
+    platform: PlatformConfig,
+    config: RunConfig,
+    writes: bool,
+    transport: httpx.BaseTransport | None = None,
+) -> Iterator[Target]:
+    """A Target for the platform; embedded profiles get their own server on loopback.
+
+    `transport` (httpx's own seam, e.g. a wrapper that counts or times requests) is handed to
+    the Target's client; None is httpx's default."""
     if platform.base_url is not None:
         target = Target(
             platform.base_url,
@@ -50,6 +60,7 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
             timeout=config.timeout,
             max_requests=config.max_requests,
             connections=config.connections_per_target,
+            transport=transport,
         )
         try:
             yield target
@@ -68,6 +79,7 @@ def connect(platform: PlatformConfig, config: RunConfig, writes: bool) -> Iterat
             timeout=config.timeout,
             max_requests=config.max_requests,
             connections=config.connections_per_target,
+            transport=transport,
         )
         try:
             yield target
@@ -198,8 +210,13 @@ def _private_hypothesis_home() -> None:
 
 
 def run_platform(
-    platform: PlatformConfig, config: RunConfig, progress: Progress = lambda p, m: None
+    platform: PlatformConfig,
+    config: RunConfig,
+    progress: Progress = lambda p, m: None,
+    *,
+    transport: httpx.BaseTransport | None = None,
 ) -> PlatformResult:
+    """One platform in this process; `transport` goes to its Target (see `connect`)."""
     _private_hypothesis_home()
     started = time.time()
     writes = config.allow_writes or platform.is_reference
@@ -213,7 +230,7 @@ def run_platform(
             config.schemathesis if config.schemathesis is not None else not platform.is_reference
         ),
     )
-    with connect(platform, config, writes) as target:
+    with connect(platform, config, writes, transport) as target:
         session = Session(target, Inventory(), settings)
         for finding in untested_upfront(settings):
             session.seen.failed(finding)

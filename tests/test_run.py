@@ -7,6 +7,7 @@ import dataclasses
 import random
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conformance import config as run_config
@@ -191,6 +192,39 @@ def test_read_only_run_marks_writes_untested(tmp_path: Path) -> None:
         assert result.cell(op).reasons == ("writes_not_allowed",)
     assert result.cell("listOrderReturns").verdict == Verdict.supported
     assert result.cell("listReturns").verdict == Verdict.unsupported
+
+
+class CountingTransport(httpx.BaseTransport):
+    """httpx's default transport, counting what goes through it."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.seen: list[tuple[str, str]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.host))
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_transport_given_to_run_platform_carries_every_request(tmp_path: Path) -> None:
+    """The seam benchmarks use instead of patching Target.call: every request goes through it."""
+    counting = CountingTransport()
+    with ReferenceServer("full-manual", "tr-token") as server:
+        cfg = run_config.build(
+            base_url=server.base_url,
+            platform="tr",
+            token="tr-token",
+            output_dir=str(tmp_path),
+            seed=2,
+            max_examples=0,
+        )
+        result = engine.run_platform(cfg.platforms[0], cfg, transport=counting)
+    assert result.cell("listOrderReturns").verdict == Verdict.supported
+    assert len(counting.seen) > 10
+    assert {host for _, host in counting.seen} == {"127.0.0.1"}
 
 
 def test_shards_split_the_platforms_without_overlap() -> None:

@@ -44,23 +44,8 @@ CASES = [
     ("over_quantity_across_returns", "quantity_rule"),
     ("over_quantity_across_returns", "state_machine"),
     ("reject_after_fulfillment", "state_machine"),
-    pytest.param(
-        "status_filter_ignored",
-        "state_machine",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the failing list depends on returns made outside the machine's sequence "
-            "(earlier probes and examples): not replayed yet",
-        ),
-    ),
-    pytest.param(
-        "pagination_drops_boundary_item",
-        "state_machine",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the pages depend on how many returns the whole run made: not replayed yet",
-        ),
-    ),
+    ("status_filter_ignored", "state_machine"),
+    ("pagination_drops_boundary_item", "state_machine"),
 ]
 
 

@@ -106,6 +106,10 @@ class Inventory:
     # return id → the createReturn exchange that made it, in the order they were made: what a
     # replay script sends to put fresh data in the same state (conformance.repro).
     creations: dict[str, Exchange] = field(default_factory=dict)
+    # Every write of the suite on a return it made that succeeded (its create, then actions and
+    # return fulfillments), in the order they were made, with the return's id: how a replay
+    # script brings one of those returns to the state the run left it in (conformance.repro).
+    writes: list[tuple[str, Exchange]] = field(default_factory=list)
 
     def order(self, order_id: str) -> OrderInfo | None:
         return next((o for o in self.orders if o.id == order_id), None)
@@ -152,8 +156,15 @@ class Inventory:
         body = exchange.response_body
         ret = body.get("return") if isinstance(body, dict) else None
         rid = ret.get("returnOrderId") if isinstance(ret, dict) else None
-        if isinstance(rid, str):
-            self.creations.setdefault(rid, exchange)
+        if isinstance(rid, str) and rid not in self.creations:
+            self.creations[rid] = exchange
+            self.writes.append((rid, exchange))
+
+    def record_write(self, params: dict[str, str], exchange: Exchange) -> None:
+        """Keep an action or return fulfillment that succeeded on a return the suite made."""
+        rid = params.get("id") or params.get("returnId")
+        if rid in self.creations:
+            self.writes.append((rid, exchange))
 
     def holding(self, order_id: str, line: str, but: str | None = None) -> list[Exchange]:
         """How the suite's returns that still hold units of a line were made, oldest first.

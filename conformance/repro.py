@@ -7,6 +7,11 @@ fresh data: every value a later request took from an earlier answer (a return id
 return item id in a body, a page token) is read from that answer when the script runs, never
 copied from the original run, whose ids mean nothing on another store. The script ends by checking
 the last answer and says, by its exit status, whether the failure showed.
+
+A failing list read can also depend on returns the failing sequence did not make (the run's
+earlier checks made them): a status filter that lets another status through shows only when a
+return in another status is there; a page boundary only with as many returns as the run's list
+had. `setup_for` picks those returns, and the script makes them again first (`setup` steps).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contract import operations
+from conformance.discover import Inventory
 from conformance.findings import REDACTED, Exchange, Finding
 
 API_PREFIX = "/api/v2/"  # every contract path starts here (schemas/openapi.yaml)
@@ -27,6 +33,10 @@ ACCEPTED = "200 <= status < 300"
 """`shows` of findings about a request that had to be refused: the failure is that it was not."""
 MIN_CAPTURE = 3  # shorter values ("1", "ok") match by accident; ids are longer
 CAPTURED_QUERY = ("page",)  # the query values an answer hands out (page.next); filters are input
+SETUP_CAP = 30
+"""At most this many steps put the data a failing list read needs on fresh data (`setup_for`)."""
+SETUP_REASONS = ("filter_ignored", "pagination_broken")
+"""The list failures that depend on returns outside the failing sequence."""
 JsonPath = tuple[str | int, ...]
 _PLACEHOLDER = "@@conformance-capture-{}@@"
 _SPLIT = re.compile(r"@@conformance-capture-(\d+)@@")
@@ -160,6 +170,79 @@ def replay_steps(exchanges: Sequence[Exchange], keep_reads: bool = False) -> lis
         needed |= more
 
 
+def _status(history: Sequence[Exchange]) -> str | None:
+    """The status a return's last write left it in, from the answers that carry it."""
+    status = None
+    for exchange in history:
+        body = exchange.response_body
+        ret = body.get("return") if isinstance(body, dict) else None
+        if isinstance(ret, dict) and isinstance(ret.get("status"), str):
+            status = ret["status"]
+    return status
+
+
+def _repeat(last: Exchange, exchange: Exchange) -> bool:
+    """`exchange` repeats the action `last` on the same return, and left its status as it was."""
+    same = (last.method, last.url, last.request_body) == (
+        exchange.method,
+        exchange.url,
+        exchange.request_body,
+    )
+    return same and _status([last]) is not None and _status([last]) == _status([exchange])
+
+
+def setup_for(reason: str, steps: Sequence[Exchange], inventory: Inventory) -> list[Exchange]:
+    """The writes that make again, on fresh data, the returns the failing list read of `steps`
+    (the last one) answered but the sequence itself did not make: the run's earlier checks made
+    them, and the read's answer depends on them.
+
+    `filter_ignored`: one return in another status than the filter asked (the one made in the
+    fewest steps). `pagination_broken`: every such return, so that the list has as many items,
+    and the same pages, as in the run. The returns are read from the run's writes, not from the
+    list's answer (evidence bodies are clipped): those the suite made before the sequence began,
+    on the read's order (or any, for a list across orders). Each comes with its history (its
+    create, then the actions and return fulfillments made on it before the sequence began),
+    merged in the order the run made them: the returns holding a line are then never more than
+    in the run, so each write succeeds as it did there. None when no such return is known, or
+    when more than SETUP_CAP steps would be needed.
+    """
+    if reason not in SETUP_REASONS or not steps:
+        return []
+    ours = {id(e) for e in steps}
+    start = next(
+        (i for i, (_, e) in enumerate(inventory.writes) if id(e) in ours), len(inventory.writes)
+    )
+    read, query = _split_url(steps[-1].url)
+    history: dict[str, list[Exchange]] = {}
+    before: list[tuple[str, Exchange]] = []
+    for rid, exchange in inventory.writes[:start]:
+        made = history.setdefault(rid, [])
+        if made and _repeat(made[-1], exchange):
+            continue  # the same action again, which changed nothing: not needed
+        made.append(exchange)
+        before.append((rid, exchange))
+    # a list of one order's returns (its path is createReturn's) or of all returns
+    scoped = "/orders/" in read
+    history = {
+        rid: made
+        for rid, made in history.items()
+        if not scoped or _split_url(made[0].url)[0] == read
+    }
+    chosen = set(history)
+    if reason == "filter_ignored":
+        wanted = dict(query).get("status")
+
+        def cost(rid: str) -> tuple[bool, int]:
+            known = inventory.returns.get(rid)
+            return (known is not None and known.probe, len(history[rid]))
+
+        other = [rid for rid, made in history.items() if _status(made) not in (None, wanted)]
+        chosen = {min(other, key=cost)} if wanted is not None and other else set()
+    if not chosen or sum(len(history[rid]) for rid in chosen) > SETUP_CAP:
+        return []
+    return [exchange for rid, exchange in before if rid in chosen]
+
+
 def _shell_json(body: Any, wanted: dict[str, _Capture]) -> str:
     """The body as a shell word: JSON text with the captured values spliced in as variables."""
     spliced: list[_Capture] = []
@@ -287,13 +370,15 @@ def script(
     reason: str,
     message: str,
     shows: str | None = None,
+    setup: int = 0,
 ) -> str:
     """A POSIX shell script that replays `exchanges` (in order) and checks the last answer.
 
     `shows` is a Python expression that is true when the last answer shows the failure; it sees
     `status` and `body` (the last answer), `statuses` and `bodies` (every step's), `var` (the
     values read from earlier answers, by the literal the run saw) and the helpers `dig` and
-    `ids`. Without one, the failure shows when the last status equals the run's.
+    `ids`. Without one, the failure shows when the last status equals the run's. The first
+    `setup` exchanges make the returns the failing read lists (`setup_for`).
     """
     steps = list(exchanges)
     last = steps[-1]
@@ -319,10 +404,18 @@ def script(
         "trap 'rm -rf \"$work\"' EXIT",
         _PICK,
     ]
+    if setup:
+        lines += [
+            "",
+            f"# Steps 1-{setup} make again the returns the failing list read showed that the",
+            "# run's earlier checks made, as the run made them and in its order; then the failing",
+            "# sequence.",
+        ]
     for index, exchange in enumerate(steps):
         n = index + 1
         path, _ = _split_url(exchange.url)
-        lines += ["", f"# {n}. {exchange.method} {path} (the run got {exchange.status})"]
+        role = "; setup" if index < setup else ""
+        lines += ["", f"# {n}. {exchange.method} {path} (the run got {exchange.status}{role})"]
         lines += _curl(exchange, captures[index], n)
         lines.append(
             f'echo "{n}. {exchange.method} {path} -> $status (the run got {exchange.status})"'
@@ -401,12 +494,24 @@ def replayable(
     keep_reads: bool = False,
     steps: Sequence[str] = (),
     seed: int | None = None,
+    inventory: Inventory | None = None,
 ) -> Finding:
     """A finding of a multi-step check: the steps the failure needs as its evidence, in order,
-    and the script that replays them (none when one request alone shows it)."""
+    and the script that replays them (none when one request alone shows it). With the run's
+    `inventory`, a failing list read that depends on returns made outside `exchanges` gets the
+    steps that make them first (`setup_for`)."""
     evidence = replay_steps(exchanges, keep_reads)
+    before = setup_for(reason, exchanges, inventory) if inventory is not None else []
+    evidence = [*before, *evidence]
     text = (
-        script(evidence, operation=operation, reason=reason, message=message, shows=shows)
+        script(
+            evidence,
+            operation=operation,
+            reason=reason,
+            message=message,
+            shows=shows,
+            setup=len(before),
+        )
         if len(evidence) > 1
         else None
     )

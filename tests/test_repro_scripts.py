@@ -13,7 +13,7 @@ import pytest
 
 import conformance.reference.app as reference_app
 from conformance import engine
-from conformance.findings import Finding
+from conformance.findings import Exchange, Finding
 from conformance.reference import ReferenceServer
 from conformance.reference.server import defect_catalogue
 from conformance.reference.store import Store
@@ -44,23 +44,8 @@ CASES = [
     ("over_quantity_across_returns", "quantity_rule"),
     ("over_quantity_across_returns", "state_machine"),
     ("reject_after_fulfillment", "state_machine"),
-    pytest.param(
-        "status_filter_ignored",
-        "state_machine",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the failing list depends on returns made outside the machine's sequence "
-            "(earlier probes and examples): not replayed yet",
-        ),
-    ),
-    pytest.param(
-        "pagination_drops_boundary_item",
-        "state_machine",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the pages depend on how many returns the whole run made: not replayed yet",
-        ),
-    ),
+    ("status_filter_ignored", "state_machine"),
+    ("pagination_drops_boundary_item", "state_machine"),
 ]
 
 
@@ -177,3 +162,66 @@ def test_captured_values_are_spliced_into_paths_and_bodies() -> None:
     assert "/returns/${RETURNORDERID_1_URL}/fulfillments" in sent[1]
     assert '"returnItemId": "\'"$RETURNITEMID_2"\'"' in sent[1]
     assert "[REDACTED]" not in finding.script and "$CONFORMANCE_TOKEN" in sent[0]
+
+
+def _write(method: str, path: str, body: object, status: int, answer: object) -> Exchange:
+    headers = {"authorization": "Bearer [REDACTED]"}
+    return Exchange(method, f"http://127.0.0.1:1/api/v2/{path}", headers, body, status, {}, answer)
+
+
+def _made(order: str, rid: str, status: str = "approved") -> Exchange:
+    body = {"return": {"items": [{"id": f"{order}-1", "quantity": 1, "reason": "other"}]}}
+    answer = {"return": {"returnOrderId": rid, "status": status}}
+    return _write("POST", f"orders/{order}/returns", body, 201, answer)
+
+
+def _cancel(order: str, rid: str) -> Exchange:
+    answer = {"return": {"returnOrderId": rid, "status": "cancelled"}}
+    return _write("POST", f"orders/{order}/returns/{rid}/cancel", {"note": "n"}, 200, answer)
+
+
+def test_setup_makes_again_the_returns_a_failing_list_read_needs() -> None:
+    """The returns the run made before the failing sequence, in its order: for a status filter
+    one in another status on the read's order; for pages every one; repeats left out."""
+    from conformance.discover import Inventory
+    from conformance.repro import SETUP_CAP, replayable, setup_for
+
+    inventory = Inventory()
+    kept = _made("O-1", "R-1")
+    gone, cancel, again = _made("O-1", "R-2"), _cancel("O-1", "R-2"), _cancel("O-1", "R-2")
+    elsewhere, elsewhere_cancel = _made("O-2", "R-3"), _cancel("O-2", "R-3")
+    for exchange in (kept, gone, elsewhere):
+        inventory.record_creation(exchange)
+    inventory.record_write({"orderId": "O-1", "id": "R-2"}, cancel)
+    inventory.record_write({"orderId": "O-1", "id": "R-2"}, again)
+    inventory.record_write({"orderId": "O-2", "id": "R-3"}, elsewhere_cancel)
+    mine = _made("O-1", "R-4")
+    inventory.record_creation(mine)
+    listed = {"returns": [{"returnOrderId": "R-4", "status": "approved"}], "page": {}}
+    read = _write("GET", "orders/O-1/returns?limit=250&status=approved", None, 200, listed)
+    sequence = [mine, read]
+
+    assert setup_for("filter_ignored", sequence, inventory) == [gone, cancel]
+    pages = _write("GET", "returns?limit=2", None, 200, listed)
+    assert setup_for("pagination_broken", [mine, pages], inventory) == [
+        kept,
+        gone,
+        elsewhere,
+        cancel,
+        elsewhere_cancel,
+    ]  # in the order the run made them
+    assert setup_for("stale_list", sequence, inventory) == []
+    finding = replayable(
+        "listOrderReturns", "filter_ignored", "state_machine", "m", sequence, inventory=inventory
+    )
+    assert finding.evidence == (gone, cancel, mine, read)
+    assert finding.script is not None and "# Steps 1-2 make again" in finding.script
+    assert "/returns/${RETURNORDERID_1_URL}/cancel" in finding.script
+
+    crowded = Inventory()  # too many steps: no setup rather than an unbounded script
+    for n in range(SETUP_CAP + 1):
+        crowded.record_creation(_made("O-1", f"R-{n + 10}"))
+    crowded.record_creation(mine)
+    assert setup_for("pagination_broken", [mine, pages], crowded) == []
+    crowded.writes.pop(0)
+    assert len(setup_for("pagination_broken", [mine, pages], crowded)) == SETUP_CAP

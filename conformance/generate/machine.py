@@ -98,5 +98,6 @@ def _record(s: Session, v: Violation, note: str = "") -> None:
             keep_reads=v.reason == "pagination_broken",
             steps=v.steps,
             seed=s.settings.seed,
+            inventory=s.inventory,  # returns made outside the sequence that a list read needs
         )
     )

@@ -210,6 +210,8 @@ class Session:
             self._last_write = time.monotonic()
         if op_id == "createReturn" and reply.ok:
             self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
+        elif reply.ok and (op.kind == "action" or op_id == "createReturnFulfillment"):
+            self.inventory.record_write(params or {}, reply.exchange)  # likewise
         check_answer(self, op, reply, well_formed and auth == "valid", beyond)
         return reply
 

@@ -27,15 +27,13 @@ from typing import Any
 from conformance.contract import operations
 from conformance.discover import Inventory
 from conformance.findings import REDACTED, Exchange, Finding
+from conformance.repro_setup import SETUP_CAP as SETUP_CAP  # re-exported: the cap tests read it
+from conformance.repro_setup import setup_for, split_url
 
-API_PREFIX = "/api/v2/"  # every contract path starts here (schemas/openapi.yaml)
 ACCEPTED = "200 <= status < 300"
 """`shows` of findings about a request that had to be refused: the failure is that it was not."""
 MIN_CAPTURE = 3  # shorter values ("1", "ok") match by accident; ids are longer
 CAPTURED_QUERY = ("page",)  # the query values an answer hands out (page.next); filters are input
-SETUP_CAP = 30
-"""At most this many steps put the data a failing list read needs on fresh data (`setup_for`)."""
-SETUP_REASONS = ("filter_ignored", "pagination_broken")
 """The list failures that depend on returns outside the failing sequence."""
 JsonPath = tuple[str | int, ...]
 _PLACEHOLDER = "@@conformance-capture-{}@@"
@@ -64,17 +62,9 @@ def _leaves(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
         yield path, value
 
 
-def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
-    """The contract path (from /api/v2/ on) and the query pairs of a recorded URL."""
-    parsed = urllib.parse.urlsplit(url)
-    at = parsed.path.rfind(API_PREFIX)
-    path = parsed.path[at:] if at >= 0 else parsed.path
-    return path, urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
-
-
 def _inputs(exchange: Exchange) -> set[str]:
     """Every value a request carried (path segments, query values, body leaves), as text."""
-    path, query = _split_url(exchange.url)
+    path, query = split_url(exchange.url)
     values = {urllib.parse.unquote(seg) for seg in path.split("/") if seg}
     values |= {v for _, v in query}
     if not isinstance(exchange.request_body, str):
@@ -97,7 +87,7 @@ def _static_segments() -> frozenset[str]:
 def _needed(exchange: Exchange) -> set[str]:
     """Values of a request that may come from an earlier answer: the id segments of its path,
     its page token, the `id` / `…Id` values of its body."""
-    path, query = _split_url(exchange.url)
+    path, query = split_url(exchange.url)
     static = _static_segments()
     values = {urllib.parse.unquote(seg) for seg in path.split("/") if seg and seg not in static}
     values |= {v for k, v in query if k in CAPTURED_QUERY}
@@ -170,79 +160,6 @@ def replay_steps(exchanges: Sequence[Exchange], keep_reads: bool = False) -> lis
         needed |= more
 
 
-def _status(history: Sequence[Exchange]) -> str | None:
-    """The status a return's last write left it in, from the answers that carry it."""
-    status = None
-    for exchange in history:
-        body = exchange.response_body
-        ret = body.get("return") if isinstance(body, dict) else None
-        if isinstance(ret, dict) and isinstance(ret.get("status"), str):
-            status = ret["status"]
-    return status
-
-
-def _repeat(last: Exchange, exchange: Exchange) -> bool:
-    """`exchange` repeats the action `last` on the same return, and left its status as it was."""
-    same = (last.method, last.url, last.request_body) == (
-        exchange.method,
-        exchange.url,
-        exchange.request_body,
-    )
-    return same and _status([last]) is not None and _status([last]) == _status([exchange])
-
-
-def setup_for(reason: str, steps: Sequence[Exchange], inventory: Inventory) -> list[Exchange]:
-    """The writes that make again, on fresh data, the returns the failing list read of `steps`
-    (the last one) answered but the sequence itself did not make: the run's earlier checks made
-    them, and the read's answer depends on them.
-
-    `filter_ignored`: one return in another status than the filter asked (the one made in the
-    fewest steps). `pagination_broken`: every such return, so that the list has as many items,
-    and the same pages, as in the run. The returns are read from the run's writes, not from the
-    list's answer (evidence bodies are clipped): those the suite made before the sequence began,
-    on the read's order (or any, for a list across orders). Each comes with its history (its
-    create, then the actions and return fulfillments made on it before the sequence began),
-    merged in the order the run made them: the returns holding a line are then never more than
-    in the run, so each write succeeds as it did there. None when no such return is known, or
-    when more than SETUP_CAP steps would be needed.
-    """
-    if reason not in SETUP_REASONS or not steps:
-        return []
-    ours = {id(e) for e in steps}
-    start = next(
-        (i for i, (_, e) in enumerate(inventory.writes) if id(e) in ours), len(inventory.writes)
-    )
-    read, query = _split_url(steps[-1].url)
-    history: dict[str, list[Exchange]] = {}
-    before: list[tuple[str, Exchange]] = []
-    for rid, exchange in inventory.writes[:start]:
-        made = history.setdefault(rid, [])
-        if made and _repeat(made[-1], exchange):
-            continue  # the same action again, which changed nothing: not needed
-        made.append(exchange)
-        before.append((rid, exchange))
-    # a list of one order's returns (its path is createReturn's) or of all returns
-    scoped = "/orders/" in read
-    history = {
-        rid: made
-        for rid, made in history.items()
-        if not scoped or _split_url(made[0].url)[0] == read
-    }
-    chosen = set(history)
-    if reason == "filter_ignored":
-        wanted = dict(query).get("status")
-
-        def cost(rid: str) -> tuple[bool, int]:
-            known = inventory.returns.get(rid)
-            return (known is not None and known.probe, len(history[rid]))
-
-        other = [rid for rid, made in history.items() if _status(made) not in (None, wanted)]
-        chosen = {min(other, key=cost)} if wanted is not None and other else set()
-    if not chosen or sum(len(history[rid]) for rid in chosen) > SETUP_CAP:
-        return []
-    return [exchange for rid, exchange in before if rid in chosen]
-
-
 def _shell_json(body: Any, wanted: dict[str, _Capture]) -> str:
     """The body as a shell word: JSON text with the captured values spliced in as variables."""
     spliced: list[_Capture] = []
@@ -285,7 +202,7 @@ def _dq(text: str) -> str:
 
 def _shell_url(exchange: Exchange, wanted: dict[str, _Capture]) -> str:
     """The URL as one double-quoted shell word, `$BASE_URL` first, captured values spliced in."""
-    path, query = _split_url(exchange.url)
+    path, query = split_url(exchange.url)
     static = _static_segments()
     parts = ["${BASE_URL}"]
     for segment in path.split("/")[1:]:
@@ -413,7 +330,7 @@ def script(
         ]
     for index, exchange in enumerate(steps):
         n = index + 1
-        path, _ = _split_url(exchange.url)
+        path, _ = split_url(exchange.url)
         role = "; setup" if index < setup else ""
         lines += ["", f"# {n}. {exchange.method} {path} (the run got {exchange.status}{role})"]
         lines += _curl(exchange, captures[index], n)

@@ -139,6 +139,7 @@ def _run_watched(
 
     class WatchedTarget(Target):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.pop("transport", None)  # the engine's seam (None here): the watch replaces it
             super().__init__(*args, **kwargs, transport=watch.transport())
 
     monkeypatch.setattr(engine, "Target", WatchedTarget)

@@ -83,7 +83,10 @@ def chunked(runs: list[tuple[str, frozenset[str]]]) -> dict[str, int]:
 def results(chunk: int) -> dict[str, PlatformResult]:
     """One chunk of the plan in one engine.run, computed by the first test that needs it."""
     batch = [(p, n) for p, n in PLAN if CHUNKS[label(p, n)] == chunk]
-    config = build(seed=SEED, max_examples=2)
+    # Generated testing (the state machine too) over every single variation; pairs get the
+    # hand-written probes, which is where two variations meet, and keep CI well under 30 min.
+    examples = 2 if any(len(n) == 1 for _, n in batch) else 0
+    config = build(seed=SEED, max_examples=examples)
     window = max(needed_window(n) for _, n in batch)
     config = dataclasses.replace(
         config,

@@ -31,7 +31,7 @@ from conformance.judge import judge
 from conformance.probes import Session, Settings, probe_lifecycle, probe_negative, probe_reads
 from conformance.reference.profile import load_profile
 from conformance.reference.server import ReferenceServer
-from conformance.results import OperationResult, PlatformResult, Provenance, RunResult
+from conformance.results import Created, OperationResult, PlatformResult, Provenance, RunResult
 from conformance.target import Target
 
 Progress = Callable[[str, str], None]
@@ -273,8 +273,8 @@ def run_platform(
     created = tuple(
         entry
         for ret in session.inventory.returns_in(ours=True, probes=True)
-        for entry in [("return", ret.id, ret.order_id, ret.status)]
-        + [("returnFulfillment", ful, ret.order_id, "created") for ful in ret.fulfillments]
+        for entry in [Created("return", ret.id, ret.order_id, ret.status, ret.marked)]
+        + [Created("returnFulfillment", ful, ret.order_id, "created") for ful in ret.fulfillments]
     )
     # One status agreed by every create: what the matrix says a new return starts as.
     statuses = session.new_return_statuses

@@ -139,6 +139,34 @@ class TierRollup:
 
 
 @dataclass(frozen=True)
+class Created:
+    """Something the run created on the target, as the findings JSON lists it under `created`."""
+
+    kind: str  # "return" or "returnFulfillment"
+    id: str
+    order_id: str
+    status: str  # when the run ended: an open return is one the platform would not cancel
+    # A return: whether an answer showed the suite's note on it. False: the platform kept no
+    # note, so only this id tells a store owner the suite made it. None for a fulfillment.
+    marked: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "id": self.id,
+            "orderId": self.order_id,
+            "status": self.status,
+        }
+        if self.marked is not None:
+            data["marked"] = self.marked
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Created:
+        return cls(data["kind"], data["id"], data["orderId"], data["status"], data.get("marked"))
+
+
+@dataclass(frozen=True)
 class PlatformResult:
     """One platform's capability matrix."""
 
@@ -147,8 +175,7 @@ class PlatformResult:
     target: str
     provenance: Provenance
     operations: tuple[OperationResult, ...]
-    # What the run created on the target: (kind, id, order id, status when the run ended).
-    created: tuple[tuple[str, str, str, str], ...] = ()
+    created: tuple[Created, ...] = ()
     # lifecycle.newReturnStatus: the status createReturn gave the returns the run created
     # ("requested" / "approved"); None when none was created, or in an older matrix.
     new_return_status: str | None = None
@@ -242,10 +269,7 @@ class PlatformResult:
             "provenance": self.provenance.to_json(),
             "summary": summary,
             "operations": {r.operation: r.to_json() for r in self.operations},
-            "created": [
-                {"kind": kind, "id": rid, "orderId": order, "status": status}
-                for kind, rid, order, status in self.created
-            ],
+            "created": [entry.to_json() for entry in self.created],
         }
         if self.new_return_status is not None:  # only when known: older readers stay happy
             data["lifecycle"] = {"newReturnStatus": self.new_return_status}
@@ -268,9 +292,7 @@ class PlatformResult:
             operations=tuple(
                 OperationResult.from_json(op, data["operations"][op]) for op in OperationId
             ),
-            created=tuple(
-                (c["kind"], c["id"], c["orderId"], c["status"]) for c in data.get("created", [])
-            ),
+            created=tuple(Created.from_json(c) for c in data.get("created", [])),
             new_return_status=(data.get("lifecycle") or {}).get("newReturnStatus"),
         )
 

@@ -4,6 +4,7 @@ does not (exit 0). And every return the suite creates can be found by its note."
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -126,18 +127,54 @@ def test_every_return_the_suite_creates_carries_its_note(
     result = engine.run_reference(profile, defects=defects, seed=3).platforms[0]
     (store,) = _Recorded.made
     tag = "created by the returns conformance suite (seed 3)"
-    listed = {rid for kind, rid, _, _ in result.created if kind == "return"}
+    listed = {c.id for c in result.created if c.kind == "return"}
     made = [r for r in store.returns.values() if r.via_api]
     assert made, "the run created returns"
+    marked = {c.id: c.marked for c in result.created if c.kind == "return"}
+    assert {ret.id for ret in made} <= set(listed)
     for ret in made:
+        # The reference server shows both notes: every return it holds shows the mark.
+        assert marked[ret.id] is True, ret.id
         if isinstance(ret.note, str) and ret.note.startswith(tag):
             continue
-        assert ret.id in listed, (ret.id, ret.note)
         assert ret.lines and all(str(line.note).startswith(tag) for line in ret.lines), (
             ret.id,
             ret.note,
             [line.note for line in ret.lines],
         )
+
+
+def test_returns_that_show_no_note_are_listed_as_unmarked() -> None:
+    """A platform that keeps no note (`required-only`: neither the return's nor the items'):
+    every return the run made is in `created` with `marked: false`, the Markdown matrix names
+    them for the store owner, and the terminal says where the ids are (not for an embedded
+    store, which is gone); the matrix JSON still validates."""
+    from pathlib import Path
+
+    from conformance.render.markdown import render_platform
+    from conformance.render.terminal import unmarked_lines
+    from conformance.results import PlatformResult, RunResult
+
+    result = engine.run_reference(
+        "full-manual", variations=frozenset({"required-only"}), seed=3, max_examples=0
+    ).platforms[0]
+    returns = [c for c in result.created if c.kind == "return"]
+    assert returns, "the run created returns"
+    assert all(c.marked is False for c in returns)
+    again = PlatformResult.from_json(result.to_json())  # schema-checked on the way
+    assert again.created == result.created
+    page = render_platform(result)
+    assert f"{len(returns)} of the {len(returns)} returns the run created show no note" in page
+    assert f"`{returns[0].id}`" in page
+    run = RunResult((result,))
+    assert unmarked_lines(run, Path("out")) == []  # an embedded store: nothing left to find
+    remote = dataclasses.replace(result, target="https://shop.example")
+    (line,) = unmarked_lines(RunResult((remote,)), Path("out"))
+    assert f"{len(returns)} returns the suite created show no note" in line
+    assert "out/reports/full-manual/findings.json" in line
+    fine = engine.run_reference("full-manual", seed=3, max_examples=0).platforms[0]
+    assert all(c.marked for c in fine.created if c.kind == "return")
+    assert "show no note" not in render_platform(fine)
 
 
 def test_captured_values_are_spliced_into_paths_and_bodies() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contract import lifecycle, operation
-from conformance.discover import Inventory, KnownReturn
+from conformance.discover import MARK, Inventory, KnownReturn
 from conformance.findings import Finding, Observations
 from conformance.probes.wire import DATA_KEY, check_answer
 from conformance.target import NO_BODY, Auth, Reply, Target
@@ -145,7 +145,7 @@ class Session:
     @property
     def tag(self) -> str:
         """The note on everything the suite creates, so a store owner can find and remove it."""
-        return f"created by the returns conformance suite (seed {self.settings.seed})"
+        return f"{MARK} (seed {self.settings.seed})"
 
     def is_open(self, op_id: str) -> bool:
         """Still worth probing: not found unsupported, not excluded by the user."""

@@ -7,6 +7,9 @@ is exactly what its `.json` says.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from conformance.contract import lifecycle
 from conformance.render.style import CHANGE_STYLES, DRIFT_STYLES, cell_style
 from conformance.results import Change, Drift, OperationResult, PlatformResult
 from conformance.verdicts import reasons
@@ -101,6 +104,7 @@ def render_platform(result: PlatformResult) -> str:
         if cell.rerun:
             lines += ["", f"Rerun: `{cell.rerun}`"]
         lines += ["", "</details>", ""]
+    lines += _left_behind(result)
     lines += [
         "## Provenance",
         "",
@@ -117,3 +121,35 @@ def render_platform(result: PlatformResult) -> str:
         lines.append(f"- expected failures: {prov.expected_failures_source}")
     lines += [f"- generated {prov.generated_at} in {prov.duration_seconds:.1f} s", ""]
     return "\n".join(lines)
+
+
+def _left_behind(result: PlatformResult) -> list[str]:
+    """What a store owner must clean up by hand: returns still open (the platform would not
+    cancel them) and returns that show no note (only their ids say the suite made them)."""
+    returns = [c for c in result.created if c.kind == "return"]
+    still_open = [c for c in returns if c.status in lifecycle().open()]
+    unmarked = [c for c in returns if c.marked is False]
+    if not still_open and not unmarked:
+        return []
+    lines = ["## Left on the target", ""]
+    if still_open:
+        lines.append(
+            f"- {len(still_open)} of the {len(returns)} returns the run created are still open "
+            "(the platform would not cancel them): "
+            + _some(f"`{c.id}` ({c.status}, order `{c.order_id}`)" for c in still_open)
+        )
+    if unmarked:
+        lines.append(
+            f"- {len(unmarked)} of the {len(returns)} returns the run created show no note "
+            "(the platform kept neither the return's nor the items' note), so only these ids "
+            "say the suite made them: "
+            + _some(f"`{c.id}` (order `{c.order_id}`)" for c in unmarked)
+        )
+    return [*lines, ""]
+
+
+def _some(names: Iterable[str], shown: int = 10) -> str:
+    every = list(names)
+    rest = len(every) - shown
+    more = f" and {rest} more (`created` in the JSON)" if rest > 0 else ""
+    return ", ".join(every[:shown]) + more

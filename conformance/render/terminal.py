@@ -106,6 +106,21 @@ def findings_lines(run: RunResult, decision: Decision, output_dir: Path) -> list
             lines.append(f"  the same server again: {server}")
         report = output_dir / "reports" / name / "report.html"
         lines.append(f"  evidence: {report}#op-{cell.operation}")
+    return lines + unmarked_lines(run, output_dir)
+
+
+def unmarked_lines(run: RunResult, output_dir: Path) -> list[str]:
+    """A store owner finds the suite's returns by their note; where the platform kept none,
+    say so and where the ids are (an embedded reference store is gone: nothing to find)."""
+    lines = []
+    for platform in run.platforms:
+        unmarked = [c for c in platform.created if c.kind == "return" and c.marked is False]
+        if unmarked and not platform.target.startswith("reference:"):
+            where = output_dir / "reports" / platform.name / "findings.json"
+            lines.append(
+                f"NOTE {platform.name}: {len(unmarked)} returns the suite created show no note "
+                f"(the platform kept none); their ids are under `created` in {where}"
+            )
     return lines
 
 

@@ -157,16 +157,18 @@ def _varied(reference: str, names: Iterable[str], where: str | None = None) -> f
     return chosen
 
 
-def _window(file: dict[str, Any], embedded: bool, platforms: list[PlatformConfig]) -> float:
-    """Seconds a read may lag behind a write: the file's, else 0 for the embedded platforms and
-    2 for URL targets, raised to what the variations in use need (e.g. read-lag)."""
+def _window(file: dict[str, Any], platforms: list[PlatformConfig]) -> float:
+    """Seconds a read may lag behind a write: the file's, else 2 when a URL target is in the
+    run and 0 when every platform is embedded (a config file's `reference` platforms too),
+    raised to what the variations in use need (e.g. read-lag)."""
     if "consistency_window" in file:
         value = file["consistency_window"]
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise ConfigError("consistency_window must be a number of seconds ≥ 0")
         return float(value)
     needed = needed_window(name for p in platforms for name in p.variations)
-    return max(0.0 if embedded else 2.0, needed)
+    remote = any(p.base_url is not None for p in platforms)
+    return max(2.0 if remote else 0.0, needed)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -323,7 +325,7 @@ def build(
         seed=chosen_seed,
         output_dir=Path(output_dir or file.get("output_dir") or "."),
         timeout=timeout_value,
-        consistency_window=_window(file, embedded, platforms),
+        consistency_window=_window(file, platforms),
         command=command,
         max_examples=examples,
     )

@@ -109,6 +109,24 @@ def test_build_puts_the_variations_on_the_reference_platforms() -> None:
     assert plain.consistency_window == 0.0
 
 
+def test_the_window_is_for_url_targets_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config file's embedded (`reference`) platforms wait for no lagging reads: a 2 s window
+    there made every platform of a many-platform run settle for 2 s before its list checks."""
+    file = tmp_path / "c.toml"
+    file.write_text('[[platform]]\nname = "a"\nreference = "full-manual"\n', "utf-8")
+    assert run_config.build(config_file=str(file)).consistency_window == 0.0
+    monkeypatch.setenv("CONFORMANCE_TOKEN", "t")
+    file.write_text(
+        '[[platform]]\nname = "a"\nreference = "full-manual"\n'
+        '[[platform]]\nname = "b"\nbase_url = "http://shop.example"\n',
+        "utf-8",
+    )
+    assert run_config.build(config_file=str(file)).consistency_window == 2.0
+    assert run_config.build(base_url="http://shop.example", token="t").consistency_window == 2.0
+
+
 def test_config_file_rows_take_variations(tmp_path: Path) -> None:
     file = tmp_path / "c.toml"
     row = '[[platform]]\nname = "x"\nreference = "no-returns"\n'

@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance.annotations import BaselineCell, Declared, Drift, Expectation
 from conformance.findings import Finding
-from conformance.verdicts import DECIDED, Verdict, combine, verdict_of
+from conformance.verdicts import DECIDED, ReasonCode, Verdict, combine, verdict_of
 
 
 class Absence(StrEnum):
@@ -18,11 +18,14 @@ class Absence(StrEnum):
 
     absent = "absent"
     """The platform has no such operation (501 or 405: reason not_supported)."""
-    not_allowed = "not_allowed"
+    not_allowed = ReasonCode.not_allowed
     """Only the buyer or the marketplace may do it (403: reason not_allowed)."""
 
 
-_ABSENCE_OF = {"not_supported": Absence.absent, "not_allowed": Absence.not_allowed}
+_ABSENCE_OF = {
+    ReasonCode.not_supported: Absence.absent,
+    ReasonCode.not_allowed: Absence.not_allowed,
+}
 
 
 @dataclass(frozen=True)

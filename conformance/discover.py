@@ -14,6 +14,7 @@ from conformance.contract import lifecycle, operation
 from conformance.errors import TargetError
 from conformance.findings import Exchange
 from conformance.target import Reply, Target
+from conformance.verdicts import ReasonCode
 
 MAX_ORDERS = 50
 MAX_ORDER_PAGES = 3
@@ -255,7 +256,7 @@ def _order_info(body: Any) -> OrderInfo | None:
 
 
 def _unreachable(reply: Reply, target: Target) -> None:
-    if reply.problem in ("connection_error", "timeout"):
+    if reply.problem in (ReasonCode.connection_error, ReasonCode.timeout):
         raise TargetError(
             f"the target at {target.display} did not answer ({reply.problem})",
             "check --base-url and that the connector is running",

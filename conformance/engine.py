@@ -22,7 +22,7 @@ import httpx
 
 from conformance import __version__, interrupt, schemas
 from conformance.config import PlatformConfig, RunConfig
-from conformance.contract import contract_version, lifecycle, operations
+from conformance.contract import OperationId, contract_version, lifecycle, operations
 from conformance.discover import Inventory, discover
 from conformance.errors import ConformanceError
 from conformance.findings import Finding, Observations
@@ -33,6 +33,7 @@ from conformance.reference.profile import load_profile
 from conformance.reference.server import ReferenceServer
 from conformance.results import Created, OperationResult, PlatformResult, Provenance, RunResult
 from conformance.target import Target
+from conformance.verdicts import ReasonCode
 
 Progress = Callable[[str, str], None]
 
@@ -95,13 +96,13 @@ def untested_upfront(settings: Settings) -> list[Finding]:
             found.append(
                 Finding(
                     op.id,
-                    "writes_not_allowed",
+                    ReasonCode.writes_not_allowed,
                     "planned",
                     f"{op.id} is a write (POST); this run does not allow writes",
                 )
             )
         elif op.id in settings.excluded:
-            found.append(Finding(op.id, "excluded", "planned", f"{op.id} was excluded"))
+            found.append(Finding(op.id, ReasonCode.excluded, "planned", f"{op.id} was excluded"))
     return found
 
 
@@ -121,7 +122,7 @@ def guarded(session: Session, label: str, stage: Callable[[], None]) -> bool:
         raise  # the user's input or the target's reachability: one line, exit 2
     except Exception as exc:  # the suite's own trouble, reported, never a traceback
         text = session.target.redactor.text(f"{type(exc).__name__}: {exc}")[:300]
-        undecided_become(session, "suite_error", f"while {label}: {text}")
+        undecided_become(session, ReasonCode.suite_error, f"while {label}: {text}")
         return False
     return True
 
@@ -133,21 +134,25 @@ def judged(operation: str, seen: Observations, rerun: str) -> OperationResult:
     except Exception as exc:
         alone = Observations()
         alone.failed(
-            Finding(operation, "suite_error", "suite", f"while judging: {type(exc).__name__}")
+            Finding(
+                operation, ReasonCode.suite_error, "suite", f"while judging: {type(exc).__name__}"
+            )
         )
         return judge(operation, alone, rerun)
 
 
 def clean_up(session: Session) -> None:
     """Cancel the returns this run created and left open, where the platform allows it."""
-    if not session.is_open("cancelReturn"):
+    if not session.is_open(OperationId.cancelReturn):
         return
     # Returns other clients of the run made (schemathesis) carry the same note: find them too.
     lists: list[tuple[str, dict[str, str]]] = []
-    if session.is_open("listOrderReturns"):
-        lists = [("listOrderReturns", {"orderId": o.id}) for o in session.inventory.orders]
-    elif session.is_open("listReturns"):
-        lists = [("listReturns", {})]
+    if session.is_open(OperationId.listOrderReturns):
+        lists = [
+            (OperationId.listOrderReturns, {"orderId": o.id}) for o in session.inventory.orders
+        ]
+    elif session.is_open(OperationId.listReturns):
+        lists = [(OperationId.listReturns, {})]
     for op, params in lists:
         items, _, _ = session.collect(op, params)
         for item in items:
@@ -159,7 +164,9 @@ def clean_up(session: Session) -> None:
                 session.inventory.learn_return(item, params.get("orderId"), ours=True, probe=probe)
     for ret in session.inventory.returns_in(*lifecycle().open(), ours=True, probes=True):
         reply = session.call(
-            "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": session.tag}
+            OperationId.cancelReturn,
+            {"orderId": ret.order_id, "id": ret.id},
+            body={"note": session.tag},
         )
         if reply.ok:
             session.inventory.learn_return(reply.get("return"), ret.order_id)
@@ -260,7 +267,7 @@ def run_platform(
                     break  # nothing to test on: every cell is already inconclusive
         except (KeyboardInterrupt, interrupt.Interrupted):
             progress(platform.name, "interrupted")
-            undecided_become(session, "interrupted", f"interrupted while {label}")
+            undecided_become(session, ReasonCode.interrupted, f"interrupted while {label}")
             interrupted = True
     rerun = rerun_command(platform, config)
     cells: tuple[OperationResult, ...] = tuple(
@@ -326,7 +333,9 @@ def not_started(platform: PlatformConfig, config: RunConfig) -> PlatformResult:
     seen = Observations()
     for op in operations():
         seen.failed(
-            Finding(op.id, "interrupted", "suite", "interrupted before this platform began")
+            Finding(
+                op.id, ReasonCode.interrupted, "suite", "interrupted before this platform began"
+            )
         )
     now = time.time()
     rerun = rerun_command(platform, config)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from conformance.findings import Finding, Observations
 from conformance.results import OperationResult
-from conformance.verdicts import Verdict, combine, reason
+from conformance.verdicts import ReasonCode, Verdict, combine, reason
 
-NO_SUCCESS = "no_test_data"
+NO_SUCCESS = ReasonCode.no_test_data
 
 
 def judge(operation: str, seen: Observations, rerun: str | None = None) -> OperationResult:

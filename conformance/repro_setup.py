@@ -13,11 +13,12 @@ from collections.abc import Sequence
 
 from conformance.discover import Inventory
 from conformance.findings import Exchange
+from conformance.verdicts import ReasonCode
 
 API_PREFIX = "/api/v2/"  # every contract path starts here (schemas/openapi.yaml)
 SETUP_CAP = 30
 """At most this many steps put the data a failing list read needs on fresh data (`setup_for`)."""
-SETUP_REASONS = ("filter_ignored", "pagination_broken")
+SETUP_REASONS = (ReasonCode.filter_ignored, ReasonCode.pagination_broken)
 
 
 def _status(history: Sequence[Exchange]) -> str | None:
@@ -79,7 +80,7 @@ def setup_for(reason: str, steps: Sequence[Exchange], inventory: Inventory) -> l
         if not scoped or split_url(made[0].url)[0] == read
     }
     chosen = set(history)
-    if reason == "filter_ignored":
+    if reason == ReasonCode.filter_ignored:
         wanted = dict(query).get("status")
 
         def cost(rid: str) -> tuple[bool, int]:

@@ -16,10 +16,11 @@ from conformance import gate
 from conformance.config import RunConfig
 from conformance.gate import Decision, GateInputs
 from conformance.results import RunResult
+from conformance.verdicts import ReasonCode
 
 Progress = Callable[[str, str], None]  # (platform, what it is doing now)
 
-SUITE_ERROR = "suite_error"
+SUITE_ERROR = ReasonCode.suite_error
 
 
 @dataclass(frozen=True)

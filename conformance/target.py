@@ -20,6 +20,7 @@ import httpx
 from conformance import interrupt
 from conformance.errors import TargetError
 from conformance.findings import Exchange, Redactor, clip
+from conformance.verdicts import ReasonCode
 
 Auth = Literal["valid", "none", "invalid"]
 NO_BODY: Any = object()
@@ -166,7 +167,7 @@ class Target:
                 return reply
             if attempt >= self.retries or not self._reserve():
                 # still throttled when the retries (or the request budget) ran out
-                return Reply(reply.exchange, reply.body, "rate_limited")
+                return Reply(reply.exchange, reply.body, ReasonCode.rate_limited)
             attempt += 1
             time.sleep(wait)
             interrupt.check()
@@ -230,9 +231,9 @@ class Target:
             if status == 429 or (status == 503 and "retry-after" in resp_headers):
                 wait = _retry_after(resp_headers.get("retry-after"))
         except httpx.TimeoutException:
-            problem = "timeout"
+            problem = ReasonCode.timeout
         except httpx.HTTPError as exc:
-            problem = "connection_error"
+            problem = ReasonCode.connection_error
             text = type(exc).__name__
         elapsed = (time.perf_counter() - started) * 1000
         parsed: Any = None
@@ -258,7 +259,9 @@ class Target:
             status=status,
             response_headers=red.value(resp_headers),
             response_body=clip(red.value(parsed if parsed is not None else text or None)),
-            error=problem if problem in ("timeout", "connection_error", "body_too_large") else None,
+            error=problem
+            if problem in (ReasonCode.timeout, ReasonCode.connection_error, "body_too_large")
+            else None,
             elapsed_ms=elapsed,
         )
         return Reply(exchange, red.value(parsed), problem), wait

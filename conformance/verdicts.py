@@ -59,6 +59,45 @@ WORKING = frozenset({Verdict.supported, Verdict.partial})
 """Verdicts under which a client can use the operation."""
 
 
+class ReasonCode(StrEnum):
+    """The reason codes of data/reasons.toml, in its order: the names the code uses, so a typo
+    is a type error rather than a KeyError when the judge runs (tests/test_verdict_order.py
+    holds the two equal; the file keeps each code's verdict, title and hint)."""
+
+    not_supported = "not_supported"
+    not_allowed = "not_allowed"
+    nonnormalized_value = "nonnormalized_value"
+    filter_rejected = "filter_rejected"
+    pagination_rejected = "pagination_rejected"
+    server_error = "server_error"
+    schema_violation = "schema_violation"
+    undocumented_status = "undocumented_status"
+    wrong_content_type = "wrong_content_type"
+    invalid_input_accepted = "invalid_input_accepted"
+    over_quantity_accepted = "over_quantity_accepted"
+    effect_missing = "effect_missing"
+    illegal_transition_accepted = "illegal_transition_accepted"
+    transition_refused = "transition_refused"
+    data_mismatch = "data_mismatch"
+    leak_across_orders = "leak_across_orders"
+    not_found_misreported = "not_found_misreported"
+    auth_not_enforced = "auth_not_enforced"
+    unsupported_misreported = "unsupported_misreported"
+    stale_list = "stale_list"
+    filter_ignored = "filter_ignored"
+    pagination_broken = "pagination_broken"
+    rate_limited = "rate_limited"
+    timeout = "timeout"
+    connection_error = "connection_error"
+    no_test_data = "no_test_data"
+    writes_not_allowed = "writes_not_allowed"
+    excluded = "excluded"
+    prerequisite_unavailable = "prerequisite_unavailable"
+    interrupted = "interrupted"
+    budget_exhausted = "budget_exhausted"
+    suite_error = "suite_error"
+
+
 @dataclass(frozen=True)
 class Reason:
     """A reason code from data/reasons.toml."""

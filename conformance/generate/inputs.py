@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 
-from conformance.contract import operation, vocabularies
+from conformance.contract import OperationId, operation, vocabularies
 from conformance.discover import describe_items, same_items
 from conformance.generate.mutations import mutations
 from conformance.generate.strategies import valid_bodies
 from conformance.probes.session import Session
 from conformance.schemas import parse_instant
+from conformance.verdicts import ReasonCode
 
 BUSINESS_REFUSALS = (404, 409, 422)
 
@@ -53,7 +54,7 @@ def invalid_bodies(s: Session) -> None:
     """Every single-rule violation of each request schema, sent with real ids."""
     inv = s.inventory
     order = inv.scratch_order()  # what a platform wrongly accepts stays apart from other data
-    if order is not None and s.is_open("createReturn"):
+    if order is not None and s.is_open(OperationId.createReturn):
         line = next(line for line in order.lines if inv.available(order, line) > 0)
         # The suite's note on the return and its item: a mutation that breaks one of them
         # leaves the other, so whatever a platform wrongly accepts can be found in the store.
@@ -62,18 +63,25 @@ def invalid_bodies(s: Session) -> None:
         for m in _unique(
             [
                 (m.description, m.body)
-                for m in mutations(operation("createReturn").request or "", valid)
+                for m in mutations(operation(OperationId.createReturn).request or "", valid)
             ]
         ):
-            reply = s.call("createReturn", {"orderId": order.id}, body=m[1], well_formed=False)
+            reply = s.call(
+                OperationId.createReturn, {"orderId": order.id}, body=m[1], well_formed=False
+            )
             if reply.ok:
                 inv.learn_return(reply.get("return"), order.id, ours=True, probe=True)
-            s.refused("createReturn", reply, f"createReturn with {m[0]}", "generated_invalid_input")
+            s.refused(
+                OperationId.createReturn,
+                reply,
+                f"createReturn with {m[0]}",
+                "generated_invalid_input",
+            )
     own = [r for r in inv.usable() if r.created_by_suite or s.settings.act_on_existing]
     for op_id, valid_body in (
-        ("rejectReturn", {"reason": "conformance", "note": s.tag}),
-        ("approveReturn", {"note": s.tag}),
-        ("cancelReturn", {"note": s.tag}),
+        (OperationId.rejectReturn, {"reason": "conformance", "note": s.tag}),
+        (OperationId.approveReturn, {"note": s.tag}),
+        (OperationId.cancelReturn, {"note": s.tag}),
     ):
         ret = next((r for r in own if r.status == "requested"), None)
         if ret is None or not s.is_open(op_id):
@@ -89,7 +97,7 @@ def invalid_bodies(s: Session) -> None:
                 inv.learn_return(reply.get("return"), ret.order_id)
             s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input", also)
     ret = next((r for r in own if r.status == "approved"), None)
-    op_id = "createReturnFulfillment"
+    op_id = OperationId.createReturnFulfillment
     if ret is not None and s.is_open(op_id):
         item = next(iter(ret.items), "unknown-item")
         shipped: dict[str, Any] = {
@@ -115,7 +123,10 @@ def invalid_bodies(s: Session) -> None:
 def generated_list_params(s: Session, max_examples: int) -> None:
     """`limit` and `createdAt` windows as properties of the list operations."""
     order = s.inventory.orders[0].id if s.inventory.orders else None
-    targets = [("listReturns", {}), ("listOrderReturns", {"orderId": order} if order else None)]
+    targets = [
+        (OperationId.listReturns, {}),
+        (OperationId.listOrderReturns, {"orderId": order} if order else None),
+    ]
     for op, params in targets:
         if params is None or not s.is_open(op) or op not in s.seen.succeeded:
             continue
@@ -147,7 +158,7 @@ def _limits(s: Session, op: str, params: dict[str, str], max_examples: int) -> N
             if reply.status == 400:
                 s.finding(
                     op,
-                    "pagination_rejected",
+                    ReasonCode.pagination_rejected,
                     "generated_limit",
                     f"limit={limit} was rejected with 400",
                     reply,
@@ -157,7 +168,7 @@ def _limits(s: Session, op: str, params: dict[str, str], max_examples: int) -> N
                 s.check(
                     op,
                     got <= limit,
-                    "pagination_broken",
+                    ReasonCode.pagination_broken,
                     "generated_limit",
                     f"limit={limit} answered {got} items",
                     reply,
@@ -189,7 +200,7 @@ def _windows(s: Session, op: str, params: dict[str, str], max_examples: int) -> 
         if reply.status == 400:
             s.finding(
                 op,
-                "filter_rejected",
+                ReasonCode.filter_rejected,
                 "generated_created_at",
                 "a createdAt window was rejected with 400",
                 reply,
@@ -205,7 +216,7 @@ def _windows(s: Session, op: str, params: dict[str, str], max_examples: int) -> 
         s.check(
             op,
             not outside,
-            "filter_ignored",
+            ReasonCode.filter_ignored,
             "generated_created_at",
             f"createdAt window {query['createdAt[from]']} .. {query['createdAt[to]']} "
             f"returned returns created at {outside[:3]}",
@@ -223,7 +234,7 @@ def generated_creates(s: Session, max_examples: int) -> None:
     platform with this seed); their line ids are replaced by the order's and their quantities kept
     small, both drawn from the seed, so that the server's answer is about the body's shape.
     """
-    op = "createReturn"
+    op = OperationId.createReturn
     orders = [o for o in s.inventory.orders if o.lines]
     if not orders or not s.is_open(op) or op not in s.seen.succeeded:
         return
@@ -257,7 +268,7 @@ def generated_creates(s: Session, max_examples: int) -> None:
             s.check(
                 op,
                 same_items(created, asked),
-                "data_mismatch",
+                ReasonCode.data_mismatch,
                 "generated_valid_input",
                 f"asked for {asked}, the new return says {describe_items(created)}",
                 reply,
@@ -268,7 +279,7 @@ def generated_creates(s: Session, max_examples: int) -> None:
             s.check(
                 op,
                 reply.status in BUSINESS_REFUSALS,
-                "undocumented_status",
+                ReasonCode.undocumented_status,
                 "generated_valid_input",
                 f"a valid body answered {reply.status}",
                 reply,

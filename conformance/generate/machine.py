@@ -13,10 +13,12 @@ from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance.contract import OperationId
 from conformance.generate.machine_model import ACTIONS, LEGAL_FROM, Modelled, Problem
 from conformance.generate.machine_rules import Budget, Violation, build_machine
 from conformance.probes.session import Session
 from conformance.repro import replayable
+from conformance.verdicts import ReasonCode
 
 __all__ = [
     "ACTIONS",
@@ -38,7 +40,7 @@ def run_machine(s: Session, max_examples: int, steps: int = 12, seconds: float =
     inv = s.inventory
     room = {o.id: sum(max(inv.available(o, line), 0) for line in o.lines) for o in inv.orders}
     orders = sorted((o for o in inv.orders if room[o.id] > 0), key=lambda o: -room[o.id])[:3]
-    if not orders or not s.is_open("createReturn") or max_examples <= 0:
+    if not orders or not s.is_open(OperationId.createReturn) or max_examples <= 0:
         return 0
     skip: set[str] = set()
     runs = 0
@@ -95,7 +97,7 @@ def _record(s: Session, v: Violation, note: str = "") -> None:
             v.exchanges or [r.exchange for r in v.replies],
             shows=v.shows,
             # a failure several pages show together needs every page
-            keep_reads=v.reason == "pagination_broken",
+            keep_reads=v.reason == ReasonCode.pagination_broken,
             steps=v.steps,
             seed=s.settings.seed,
             inventory=s.inventory,  # returns made outside the sequence that a list read needs

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conformance.contract import OperationId
 from conformance.discover import describe_items, same_items
 from conformance.generate.machine_model import Modelled, Problem
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 
 def list_problem(op: str, reply: Reply, status: str | None, mine: list[Modelled]) -> Problem | None:
@@ -25,7 +27,7 @@ def list_problem(op: str, reply: Reply, status: str | None, mine: list[Modelled]
         if wrong:
             return (
                 op,
-                "filter_ignored",
+                ReasonCode.filter_ignored,
                 f"status={status} listed returns of other statuses: {wrong[:3]}",
                 reply,
                 f"status == 200 and any(s != {status!r} for s in ids(body, field='status'))",
@@ -37,21 +39,21 @@ def list_problem(op: str, reply: Reply, status: str | None, mine: list[Modelled]
         if ret.id not in listed:
             message = f"return {ret.id} ({ret.status}) is not listed"
             shows = f"status == 200 and {ret.id!r} not in ids(body)"
-            return op, "stale_list", message, reply, shows
+            return op, ReasonCode.stale_list, message, reply, shows
         if listed[ret.id] != ret.status:
             message = f"return {ret.id} is listed as {listed[ret.id]!r}, but it is {ret.status!r}"
             shows = (
                 f"status == 200 and dict(zip(ids(body), ids(body, field='status')))"
                 f".get({ret.id!r}) != {ret.status!r}"
             )
-            return op, "stale_list", message, reply, shows
+            return op, ReasonCode.stale_list, message, reply, shows
     return None
 
 
 def pages_problem(call: Callable[[dict[str, str]], Reply], pages: int) -> Problem | None:
     """Following page.next through listReturns (about `pages` pages) repeats and loses nothing
     of the full list; `call` sends listReturns with the given query."""
-    op = "listReturns"
+    op = OperationId.listReturns
     full = call({"limit": "250"})
     if not full.ok or full.get("page", "next"):
         return None
@@ -68,7 +70,7 @@ def pages_problem(call: Callable[[dict[str, str]], Reply], pages: int) -> Proble
             return None
         page = [i.get("returnOrderId") for i in reply.get("returns") or [] if isinstance(i, dict)]
         if len(page) > limit:
-            return op, "pagination_broken", f"limit={limit} gave {len(page)}", reply
+            return op, ReasonCode.pagination_broken, f"limit={limit} gave {len(page)}", reply
         seen += page
         nxt = reply.get("page", "next")
         if not isinstance(nxt, str) or not nxt:
@@ -85,7 +87,7 @@ def pages_problem(call: Callable[[dict[str, str]], Reply], pages: int) -> Proble
         )
         return (
             op,
-            "pagination_broken",
+            ReasonCode.pagination_broken,
             f"following page.next with limit={limit}: "
             f"repeated {sorted(twice)[:3]}, lost {sorted(map(str, lost))[:3]} "
             f"of {len(everything)}",
@@ -98,7 +100,7 @@ def pages_problem(call: Callable[[dict[str, str]], Reply], pages: int) -> Proble
 
 def fulfillments_problem(ret: Modelled, reply: Reply) -> Problem | None:
     """A one-page listReturnFulfillments of `ret` shows every fulfillment made on it."""
-    op = "listReturnFulfillments"
+    op = OperationId.listReturnFulfillments
     if not reply.ok or reply.get("page", "next"):
         return None
     ids = {i.get("id") for i in reply.get("returnFulfillments") or [] if isinstance(i, dict)}
@@ -108,7 +110,7 @@ def fulfillments_problem(ret: Modelled, reply: Reply) -> Problem | None:
             f"status == 200 and any(f not in ids(body, 'returnFulfillments', 'id') "
             f"for f in {missing!r})"
         )
-        return op, "stale_list", f"fulfillments {missing} are not listed", reply, shows
+        return op, ReasonCode.stale_list, f"fulfillments {missing} are not listed", reply, shows
     return None
 
 
@@ -117,7 +119,7 @@ def read_back_problem(ret: Modelled, reply: Reply) -> Problem | None:
     if not reply.ok:
         if reply.status == 404:
             message = f"return {ret.id} exists but answered 404"
-            return "getReturn", "data_mismatch", message, reply, "status == 404"
+            return OperationId.getReturn, ReasonCode.data_mismatch, message, reply, "status == 404"
         return None
     got = reply.get("return", "status")
     shows = f"status == 200 and dig(body, 'return', 'status') != {ret.status!r}"
@@ -125,13 +127,13 @@ def read_back_problem(ret: Modelled, reply: Reply) -> Problem | None:
         if ret.last_action is not None:
             return (
                 ret.last_action,
-                "effect_missing",
+                ReasonCode.effect_missing,
                 f"after {ret.last_action} succeeded, getReturn shows {got!r}, not {ret.status!r}",
                 reply,
                 shows,
             )
         message = f"getReturn shows {got!r}, the return is {ret.status!r}"
-        return "getReturn", "data_mismatch", message, reply, shows
+        return OperationId.getReturn, ReasonCode.data_mismatch, message, reply, shows
     if not same_items(reply.get("return"), ret.lines):
         message = f"created with {ret.lines}, reads back {describe_items(reply.get('return'))}"
         total = sum(ret.lines.values())
@@ -139,5 +141,5 @@ def read_back_problem(ret: Modelled, reply: Reply) -> Problem | None:
             "status == 200 and sum(int(i.get('quantity') or 0) for i in "
             f"dig(body, 'return', 'returnItems') or []) != {total}"
         )
-        return "getReturn", "data_mismatch", message, reply, shows
+        return OperationId.getReturn, ReasonCode.data_mismatch, message, reply, shows
     return None

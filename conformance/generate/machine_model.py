@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.contract import lifecycle
+from conformance.contract import OperationId, lifecycle
 from conformance.repro import ACCEPTED
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 # Views of the one lifecycle table (contract.lifecycle()), never a copy of it.
 ACTIONS = {op: step.to_status for op, step in lifecycle().transitions.items()}
@@ -48,7 +49,7 @@ def action_problem(op: str, before: str, reply: Reply) -> Problem | None:
         if reply.ok and reply.get("return", "status") != to:
             return (
                 op,
-                "illegal_transition_accepted",
+                ReasonCode.illegal_transition_accepted,
                 f"repeating {op} on a {before} return changed its status",
                 reply,
                 f"{ACCEPTED} and dig(body, 'return', 'status') != {to!r}",
@@ -58,7 +59,7 @@ def action_problem(op: str, before: str, reply: Reply) -> Problem | None:
         if reply.ok:
             return (
                 op,
-                "illegal_transition_accepted",
+                ReasonCode.illegal_transition_accepted,
                 f"{op} on a {before} return was accepted",
                 reply,
                 ACCEPTED,
@@ -69,7 +70,7 @@ def action_problem(op: str, before: str, reply: Reply) -> Problem | None:
             return None  # the contract lets a platform refuse this
         return (
             op,
-            "transition_refused",
+            ReasonCode.transition_refused,
             f"{op} on a {before} return answered 409",
             reply,
             "status == 409",
@@ -79,7 +80,7 @@ def action_problem(op: str, before: str, reply: Reply) -> Problem | None:
         if got != to:
             return (
                 op,
-                "data_mismatch",
+                ReasonCode.data_mismatch,
                 f"{op} answered status {got!r}",
                 reply,
                 f"{ACCEPTED} and dig(body, 'return', 'status') != {to!r}",
@@ -90,12 +91,12 @@ def action_problem(op: str, before: str, reply: Reply) -> Problem | None:
 def fulfillment_problem(status: str, reply: Reply) -> Problem | None:
     """What is wrong with the answer to a fulfillment on a return in `status`, if anything:
     refused unless the table allows it, and then not refused with 409."""
-    op = "createReturnFulfillment"
+    op = OperationId.createReturnFulfillment
     if status not in lifecycle().fulfillment_from:
         if reply.ok:
             return (
                 op,
-                "illegal_transition_accepted",
+                ReasonCode.illegal_transition_accepted,
                 f"a fulfillment was created on a {status} return",
                 reply,
                 ACCEPTED,
@@ -104,7 +105,7 @@ def fulfillment_problem(status: str, reply: Reply) -> Problem | None:
     if reply.status == 409:
         return (
             op,
-            "transition_refused",
+            ReasonCode.transition_refused,
             "a fulfillment on an approved return answered 409",
             reply,
             "status == 409",

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from conformance.contract import lifecycle, operation, vocabularies
+from conformance.contract import OperationId, lifecycle, operation, vocabularies
 from conformance.discover import OrderInfo
 from conformance.findings import Exchange
 from conformance.generate.machine_checks import (
@@ -38,6 +38,7 @@ from conformance.generate.machine_model import (
 from conformance.probes.session import Session
 from conformance.repro import ACCEPTED
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 
 class Violation(Exception):
@@ -95,12 +96,12 @@ def build_machine(
         op
         for op in (
             *ACTIONS,
-            "createReturn",
-            "createReturnFulfillment",
-            "listOrderReturns",
-            "listReturns",
-            "listReturnFulfillments",
-            "getReturn",
+            OperationId.createReturn,
+            OperationId.createReturnFulfillment,
+            OperationId.listOrderReturns,
+            OperationId.listReturns,
+            OperationId.listReturnFulfillments,
+            OperationId.getReturn,
         )
         if s.is_open(op) and op not in skip
     )
@@ -176,12 +177,12 @@ def build_machine(
 
         def teardown(self) -> None:
             """Cancel what this example created, so the next one starts with the same room."""
-            if not open_("cancelReturn"):
+            if not open_(OperationId.cancelReturn):
                 return
             for ret in self.returns:
-                if ret.status in LEGAL_FROM["cancelReturn"]:
+                if ret.status in LEGAL_FROM[OperationId.cancelReturn]:
                     reply = s.call(
-                        "cancelReturn",
+                        OperationId.cancelReturn,
                         {"orderId": ret.order_id, "id": ret.id},
                         body={"note": s.tag},
                     )
@@ -194,10 +195,10 @@ def build_machine(
         def start(self, pick: int) -> None:
             """Every sequence starts from a fresh return, so no step is spent on an empty model."""
             self.steps, self.exchanges = [], []
-            if open_("createReturn"):
+            if open_(OperationId.createReturn):
                 self.create(pick, 1)
 
-        @precondition(lambda self: open_("createReturn"))
+        @precondition(lambda self: open_(OperationId.createReturn))
         @rule(pick=st.integers(0, 10**6), quantity=st.integers(1, 4))
         def create(self, pick: int, quantity: int) -> None:
             order = orders[pick % len(orders)]
@@ -211,7 +212,7 @@ def build_machine(
                     "note": s.tag,
                 }
             }
-            reply = self.call("createReturn", {"orderId": order.id}, body=body)
+            reply = self.call(OperationId.createReturn, {"orderId": order.id}, body=body)
             if reply.ok:
                 s.inventory.learn_return(
                     reply.get("return"), order.id, ours=True, asked={line: quantity}
@@ -219,8 +220,8 @@ def build_machine(
             if quantity > left:
                 if reply.ok:
                     self.fail(
-                        "createReturn",
-                        "over_quantity_accepted",
+                        OperationId.createReturn,
+                        ReasonCode.over_quantity_accepted,
                         f"{quantity} × {line} accepted with only {left} returnable "
                         "(the other returns of the line count)",
                         reply,
@@ -244,15 +245,15 @@ def build_machine(
 
         @rule(pick=st.integers(0, 10**6), legal=st.booleans())
         def approve(self, pick: int, legal: bool) -> None:
-            self.act(pick, legal, "approveReturn")
+            self.act(pick, legal, OperationId.approveReturn)
 
         @rule(pick=st.integers(0, 10**6), legal=st.booleans())
         def reject(self, pick: int, legal: bool) -> None:
-            self.act(pick, legal, "rejectReturn")
+            self.act(pick, legal, OperationId.rejectReturn)
 
         @rule(pick=st.integers(0, 10**6), legal=st.booleans())
         def cancel(self, pick: int, legal: bool) -> None:
-            self.act(pick, legal, "cancelReturn")
+            self.act(pick, legal, OperationId.cancelReturn)
 
         @rule(pick=st.integers(0, 10**6))
         def advance(self, pick: int) -> None:
@@ -261,8 +262,8 @@ def build_machine(
             ret = self.choose(pick, True, lifecycle().open())
             if ret is None:
                 return
-            if ret.status == "requested" and open_("approveReturn"):
-                self.act(pick, True, "approveReturn")
+            if ret.status == "requested" and open_(OperationId.approveReturn):
+                self.act(pick, True, OperationId.approveReturn)
             elif ret.status == "approved" and not ret.fulfillments:
                 self.fulfil(pick, True)
             self.refuse_illegal(ret)
@@ -282,7 +283,7 @@ def build_machine(
                     s.inventory.learn_return(reply.get("return"), ret.order_id)
                     self.fail(
                         op,
-                        "illegal_transition_accepted",
+                        ReasonCode.illegal_transition_accepted,
                         f"{op} on a {ret.status} return"
                         + (" with a return fulfillment" if ret.fulfillments else "")
                         + " was accepted",
@@ -309,13 +310,13 @@ def build_machine(
             if reply.ok and moves(op, before):
                 ret.status, ret.last_action = to, op
 
-        @precondition(lambda self: open_("createReturnFulfillment"))
+        @precondition(lambda self: open_(OperationId.createReturnFulfillment))
         @rule(pick=st.integers(0, 10**6), legal=st.booleans())
         def fulfil(self, pick: int, legal: bool) -> None:
             ret = self.choose(pick, legal, lifecycle().fulfillment_from)
             if ret is None:
                 return
-            op = "createReturnFulfillment"
+            op = OperationId.createReturnFulfillment
             body = {"returnFulfillment": {"tracking": {"number": f"SM-{len(self.steps)}"}}}
             reply = self.call(op, {"orderId": ret.order_id, "returnId": ret.id}, body=body)
             self.touched = ret
@@ -334,13 +335,13 @@ def build_machine(
         )
         def read(self, which: str, pick: int, status: str | None, pages: int) -> None:
             """One read rule (four kinds), so reads do not crowd the writes out of a sequence."""
-            if which == "order" and open_("listOrderReturns"):
+            if which == "order" and open_(OperationId.listOrderReturns):
                 self.list_order(pick, status)
-            elif which == "all" and open_("listReturns"):
+            elif which == "all" and open_(OperationId.listReturns):
                 self.list_all(status)
-            elif which == "pages" and open_("listReturns"):
+            elif which == "pages" and open_(OperationId.listReturns):
                 self.paginate(pages)
-            elif which == "fulfillments" and open_("listReturnFulfillments"):
+            elif which == "fulfillments" and open_(OperationId.listReturnFulfillments):
                 self.fulfillments_listed(pick)
 
         def list_order(self, pick: int, status: str | None) -> None:
@@ -348,14 +349,14 @@ def build_machine(
                 return
             ret = self.returns[-1 - pick % len(self.returns)]
             self.check_list(
-                "listOrderReturns",
+                OperationId.listOrderReturns,
                 {"orderId": ret.order_id},
                 status,
                 [r for r in self.returns if r.order_id == ret.order_id],
             )
 
         def list_all(self, status: str | None) -> None:
-            self.check_list("listReturns", {}, status, self.returns)
+            self.check_list(OperationId.listReturns, {}, status, self.returns)
 
         def check_list(
             self, op: str, params: dict[str, str], status: str | None, mine: list[Modelled]
@@ -368,7 +369,7 @@ def build_machine(
             self.consistently(check)
 
         def paginate(self, pages: int) -> None:
-            op = "listReturns"
+            op = OperationId.listReturns
             if op in s.limit_refused:
                 return
 
@@ -382,7 +383,7 @@ def build_machine(
             if not having:
                 return
             ret = having[-1 - pick % len(having)]
-            op = "listReturnFulfillments"
+            op = OperationId.listReturnFulfillments
 
             def check() -> Problem | None:
                 params = {"orderId": ret.order_id, "returnId": ret.id}
@@ -399,11 +400,11 @@ def build_machine(
 
         def verify(self, ret: Modelled) -> None:
             """getReturn shows the modelled status and items, or the last action had no effect."""
-            if not open_("getReturn"):
+            if not open_(OperationId.getReturn):
                 return
 
             def check() -> Problem | None:
-                reply = self.call("getReturn", {"orderId": ret.order_id, "id": ret.id})
+                reply = self.call(OperationId.getReturn, {"orderId": ret.order_id, "id": ret.id})
                 return read_back_problem(ret, reply)
 
             self.consistently(check)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.contract import lifecycle, operation
+from conformance.contract import OperationId, lifecycle, operation
 from conformance.discover import KnownReturn
 from conformance.probes.create import create_return, get_return
 from conformance.probes.reads import UNKNOWN_ID
 from conformance.probes.session import Session
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 ACTIONS = lifecycle().actions
 
@@ -42,7 +43,7 @@ def actionable(s: Session, status: str, *, exclude: tuple[str, ...] = ()) -> Kno
 
 def requested_return(s: Session, *, exclude: tuple[str, ...] = ()) -> KnownReturn | None:
     found = actionable(s, "requested", exclude=exclude)
-    if found is None and s.is_open("createReturn"):
+    if found is None and s.is_open(OperationId.createReturn):
         made = create_return(s)
         if made is not None and made.status == "requested":
             return made
@@ -62,7 +63,7 @@ def transition(s: Session, op: str, ret: KnownReturn) -> None:
     if reply.status == 409:
         s.finding(
             op,
-            "transition_refused",
+            ReasonCode.transition_refused,
             "transition",
             f"{op} from {before!r} is allowed by the contract but answered 409",
             reply,
@@ -74,12 +75,12 @@ def transition(s: Session, op: str, ret: KnownReturn) -> None:
     s.check(
         op,
         reply.get("return", "status") == to_status,
-        "data_mismatch",
+        ReasonCode.data_mismatch,
         "answer_status",
         f"{op} answered status {reply.get('return', 'status')!r}, not {to_status!r}",
         reply,
     )
-    if not s.is_open("getReturn"):
+    if not s.is_open(OperationId.getReturn):
         return
 
     def stored() -> tuple[bool, Reply]:
@@ -91,7 +92,7 @@ def transition(s: Session, op: str, ret: KnownReturn) -> None:
         s.check(
             op,
             ok,
-            "effect_missing",
+            ReasonCode.effect_missing,
             "effect",
             f"{op} answered success, but getReturn still shows "
             f"{got.get('return', 'status')!r} instead of {to_status!r}",
@@ -117,7 +118,7 @@ def _unsupported_probe(s: Session, op: str) -> None:
     if s.is_open(op) and not reply.ok and op not in s.seen.succeeded:
         s.finding(
             op,
-            "prerequisite_unavailable",
+            ReasonCode.prerequisite_unavailable,
             "needs_data",
             f"no return in a status that allows {op} was available "
             + (
@@ -130,7 +131,7 @@ def _unsupported_probe(s: Session, op: str) -> None:
 
 
 def approve_flow(s: Session, first: KnownReturn | None) -> None:
-    op = "approveReturn"
+    op = OperationId.approveReturn
     if not s.is_open(op):
         return
     target = first if first is not None and first.status == "requested" else None
@@ -145,7 +146,7 @@ def approve_flow(s: Session, first: KnownReturn | None) -> None:
             s.check(
                 op,
                 reply.get("return", "status") == "approved",
-                "illegal_transition_accepted",
+                ReasonCode.illegal_transition_accepted,
                 "repeat",
                 "approving an approved return changed its status to "
                 f"{reply.get('return', 'status')!r}",
@@ -155,7 +156,7 @@ def approve_flow(s: Session, first: KnownReturn | None) -> None:
             s.check(
                 op,
                 reply.status == 409,
-                "undocumented_status",
+                ReasonCode.undocumented_status,
                 "repeat",
                 f"approving an approved return must answer 200 or 409, got {reply.status}",
                 reply,
@@ -163,7 +164,7 @@ def approve_flow(s: Session, first: KnownReturn | None) -> None:
 
 
 def reject_flow(s: Session) -> None:
-    op = "rejectReturn"
+    op = OperationId.rejectReturn
     if not s.is_open(op):
         return
     target = requested_return(s)
@@ -174,13 +175,13 @@ def reject_flow(s: Session) -> None:
 
 
 def cancel_flow(s: Session) -> None:
-    op = "cancelReturn"
+    op = OperationId.cancelReturn
     if not s.is_open(op):
         return
     target = requested_return(s)
     if target is None:
         target = actionable(s, "approved")
-        if target is None and s.is_open("createReturn"):
+        if target is None and s.is_open(OperationId.createReturn):
             target = create_return(s)
     if target is None:
         _unsupported_probe(s, op)
@@ -203,7 +204,7 @@ def terminal_states(s: Session) -> None:
                 s.check(
                     op,
                     reply.get("return", "status") == status,
-                    "illegal_transition_accepted",
+                    ReasonCode.illegal_transition_accepted,
                     "repeat",
                     f"repeating {op} changed the status",
                     reply,
@@ -212,7 +213,7 @@ def terminal_states(s: Session) -> None:
             if not s.check(
                 op,
                 not reply.ok,
-                "illegal_transition_accepted",
+                ReasonCode.illegal_transition_accepted,
                 "terminal",
                 f"{op} on a {status} return was accepted",
                 reply,
@@ -221,18 +222,18 @@ def terminal_states(s: Session) -> None:
             s.check(
                 op,
                 reply.ok or reply.status == 409,
-                "undocumented_status",
+                ReasonCode.undocumented_status,
                 "terminal",
                 f"{op} on a {status} return must answer 409, got {reply.status}",
                 reply,
             )
     approved = actionable(s, "approved")
-    if approved is not None and s.is_open("rejectReturn"):
-        reply = act(s, "rejectReturn", approved)
+    if approved is not None and s.is_open(OperationId.rejectReturn):
+        reply = act(s, OperationId.rejectReturn, approved)
         s.check(
-            "rejectReturn",
+            OperationId.rejectReturn,
             not reply.ok,
-            "illegal_transition_accepted",
+            ReasonCode.illegal_transition_accepted,
             "from_approved",
             "rejecting an approved return was accepted (reject is only from requested)",
             reply,

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from conformance.contract import lifecycle
+from conformance.contract import OperationId, lifecycle
 from conformance.discover import KnownReturn
 from conformance.probes.session import Session
 from conformance.target import Reply
@@ -45,23 +45,23 @@ def probe_beyond(s: Session) -> None:
     for probe in beyond_probes():
         if not s.is_open(probe.operation):
             continue
-        if probe.operation == "createReturn":
+        if probe.operation == OperationId.createReturn:
             body = _create_body(s)
             if body is None:
                 continue
             order_id, payload = body
-            reply = _send(s, probe, "createReturn", {"orderId": order_id}, payload)
+            reply = _send(s, probe, OperationId.createReturn, {"orderId": order_id}, payload)
             if reply is not None and reply.ok:
                 s.inventory.learn_return(reply.get("return"), order_id, ours=True, probe=True)
                 _cancel(s, reply.get("return", "returnOrderId"))
-        elif probe.operation == "rejectReturn":
+        elif probe.operation == OperationId.rejectReturn:
             ret = _fresh_return(s, "requested")
             if ret is not None:
                 params = {"orderId": ret.order_id, "id": ret.id}
-                reply = _send(s, probe, "rejectReturn", params, {"note": s.probe_tag})
+                reply = _send(s, probe, OperationId.rejectReturn, params, {"note": s.probe_tag})
                 if reply is not None and reply.ok:
                     s.inventory.learn_return(reply.get("return"), ret.order_id)
-        elif probe.operation == "createReturnFulfillment":
+        elif probe.operation == OperationId.createReturnFulfillment:
             ret = _fresh_return(s, "approved")
             if ret is not None:
                 params = {"orderId": ret.order_id, "returnId": ret.id}
@@ -69,7 +69,7 @@ def probe_beyond(s: Session) -> None:
                 _send(
                     s,
                     probe,
-                    "createReturnFulfillment",
+                    OperationId.createReturnFulfillment,
                     params,
                     {"returnFulfillment": {"tracking": tracking}},
                 )
@@ -134,21 +134,23 @@ def _create_body(s: Session) -> tuple[str, dict[str, Any]] | None:
 
 def _fresh_return(s: Session, status: str) -> KnownReturn | None:
     """A new return of the probes' own in `status` (approving it if needed), or None."""
-    if not s.is_open("createReturn"):
+    if not s.is_open(OperationId.createReturn):
         return None
     made = _create_body(s)
     if made is None:
         return None
     order_id, body = made
-    reply = s.call("createReturn", {"orderId": order_id}, body=body)
+    reply = s.call(OperationId.createReturn, {"orderId": order_id}, body=body)
     if not reply.ok:
         return None
     s.inventory.learn_return(reply.get("return"), order_id, ours=True, probe=True)
     ret = s.inventory.returns.get(str(reply.get("return", "returnOrderId")))
     wanted = ret is not None and ret.status == "requested" and status == "approved"
-    if ret is not None and wanted and s.is_open("approveReturn"):
+    if ret is not None and wanted and s.is_open(OperationId.approveReturn):
         approved = s.call(
-            "approveReturn", {"orderId": order_id, "id": ret.id}, body={"note": s.probe_tag}
+            OperationId.approveReturn,
+            {"orderId": order_id, "id": ret.id},
+            body={"note": s.probe_tag},
         )
         if approved.ok:
             s.inventory.learn_return(approved.get("return"), order_id)
@@ -158,11 +160,13 @@ def _fresh_return(s: Session, status: str) -> KnownReturn | None:
 def _cancel(s: Session, return_id: Any) -> None:
     """Release what a probe's return holds (quantity), where the platform allows it."""
     ret = s.inventory.returns.get(str(return_id))
-    cancellable = lifecycle().from_status("cancelReturn")
-    if ret is None or ret.status not in cancellable or not s.is_open("cancelReturn"):
+    cancellable = lifecycle().from_status(OperationId.cancelReturn)
+    if ret is None or ret.status not in cancellable or not s.is_open(OperationId.cancelReturn):
         return
     reply = s.call(
-        "cancelReturn", {"orderId": ret.order_id, "id": ret.id}, body={"note": s.probe_tag}
+        OperationId.cancelReturn,
+        {"orderId": ret.order_id, "id": ret.id},
+        body={"note": s.probe_tag},
     )
     if reply.ok:
         s.inventory.learn_return(reply.get("return"), ret.order_id)

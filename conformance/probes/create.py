@@ -6,10 +6,11 @@ build on, reads on its own.
 
 from __future__ import annotations
 
-from conformance.contract import lifecycle
+from conformance.contract import OperationId, lifecycle
 from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
 from conformance.probes.session import Session
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 
 def pick_line(s: Session, quantity: int = 1) -> tuple[OrderInfo, str] | None:
@@ -23,14 +24,17 @@ def pick_line(s: Session, quantity: int = 1) -> tuple[OrderInfo, str] | None:
 
 def create_return(s: Session) -> KnownReturn | None:
     """Create a one-unit return; checks the answer carries what was asked."""
-    op = "createReturn"
+    op = OperationId.createReturn
     if not s.is_open(op):
         return None
     picked = pick_line(s)
     if picked is None:
         if s.inventory.orders:
             s.finding(
-                op, "no_test_data", "creates", "no order line with a returnable quantity was found"
+                op,
+                ReasonCode.no_test_data,
+                "creates",
+                "no order line with a returnable quantity was found",
             )
         return None
     order, line = picked
@@ -41,7 +45,7 @@ def create_return(s: Session) -> KnownReturn | None:
     if reply.status == 404:
         s.finding(
             op,
-            "unsupported_misreported",
+            ReasonCode.unsupported_misreported,
             "unsupported_answered",
             f"order {order.id} exists but createReturn answered 404",
             reply,
@@ -60,7 +64,7 @@ def create_return(s: Session) -> KnownReturn | None:
     s.check(
         op,
         status in lifecycle().new,
-        "data_mismatch",
+        ReasonCode.data_mismatch,
         "new_status",
         f"a new return must be {' or '.join(lifecycle().new)}, not {status!r}",
         reply,
@@ -68,7 +72,7 @@ def create_return(s: Session) -> KnownReturn | None:
     s.check(
         op,
         same_items(created, {line: 1}),
-        "data_mismatch",
+        ReasonCode.data_mismatch,
         "items_written",
         f"asked to return 1 × {line}, the answer says {describe_items(created)}",
         reply,
@@ -77,12 +81,12 @@ def create_return(s: Session) -> KnownReturn | None:
 
 
 def get_return(s: Session, ret: KnownReturn) -> Reply:
-    return s.call("getReturn", {"orderId": ret.order_id, "id": ret.id})
+    return s.call(OperationId.getReturn, {"orderId": ret.order_id, "id": ret.id})
 
 
 def read_back(s: Session, ret: KnownReturn) -> None:
     """Read-your-writes: the created return is gettable with the same items, and listed."""
-    if s.is_open("getReturn"):
+    if s.is_open(OperationId.getReturn):
 
         def gettable() -> tuple[bool, Reply]:
             got = get_return(s, ret)
@@ -90,19 +94,19 @@ def read_back(s: Session, ret: KnownReturn) -> None:
 
         ok, reply = s.eventually(gettable)
         if reply.ok:
-            s.seen.success("getReturn")
+            s.seen.success(OperationId.getReturn)
             s.check(
-                "getReturn",
+                OperationId.getReturn,
                 ok,
-                "data_mismatch",
+                ReasonCode.data_mismatch,
                 "items_round_trip",
                 f"created with {ret.lines}, read back {describe_items(reply.get('return'))}",
                 reply,
             )
         elif reply.status == 404:
             s.finding(
-                "getReturn",
-                "data_mismatch",
+                OperationId.getReturn,
+                ReasonCode.data_mismatch,
                 "created_is_gettable",
                 f"return {ret.id} was just created but getReturn answered 404"
                 + (
@@ -113,14 +117,19 @@ def read_back(s: Session, ret: KnownReturn) -> None:
                 reply,
             )
         isolation(s, ret)
-    for op, params in (("listOrderReturns", {"orderId": ret.order_id}), ("listReturns", {})):
+    for op, params in (
+        (OperationId.listOrderReturns, {"orderId": ret.order_id}),
+        (OperationId.listReturns, {}),
+    ):
         if not s.is_open(op):
             continue
 
         def listed(op: str = op, params: dict[str, str] = params) -> tuple[bool, Reply]:
             items, reply, complete = s.collect(op, params)
             match = [i for i in items if i.get("returnOrderId") == ret.id]
-            ok = bool(match) and (op != "listReturns" or match[0].get("orderId") == ret.order_id)
+            ok = bool(match) and (
+                op != OperationId.listReturns or match[0].get("orderId") == ret.order_id
+            )
             return ok or not complete, reply
 
         found, reply = s.eventually(listed)
@@ -128,7 +137,7 @@ def read_back(s: Session, ret: KnownReturn) -> None:
             s.check(
                 op,
                 found,
-                "stale_list",
+                ReasonCode.stale_list,
                 "lists_created",
                 f"return {ret.id}, just created on order {ret.order_id}, is not in the list "
                 "(or has the wrong orderId)",
@@ -140,19 +149,19 @@ def isolation(s: Session, ret: KnownReturn) -> None:
     other = s.inventory.other_order(ret.order_id)
     if other is None:
         return
-    reply = s.call("getReturn", {"orderId": other.id, "id": ret.id})
+    reply = s.call(OperationId.getReturn, {"orderId": other.id, "id": ret.id})
     s.check(
-        "getReturn",
+        OperationId.getReturn,
         not reply.ok,
-        "leak_across_orders",
+        ReasonCode.leak_across_orders,
         "isolation",
         f"return {ret.id} of order {ret.order_id} was served under order {other.id}",
         reply,
     )
     s.check(
-        "getReturn",
+        OperationId.getReturn,
         reply.ok or reply.status == 404,
-        "not_found_misreported",
+        ReasonCode.not_found_misreported,
         "isolation",
         f"a return under another order must be 404, got {reply.status}",
         reply,

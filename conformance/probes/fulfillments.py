@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.contract import OperationId
 from conformance.discover import KnownReturn
 from conformance.probes.actions import actionable
 from conformance.probes.reads import UNKNOWN_ID
 from conformance.probes.session import Session
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 
 def tracking_number(s: Session, n: int) -> str:
@@ -18,7 +20,7 @@ def tracking_number(s: Session, n: int) -> str:
 
 
 def fulfillment_flow(s: Session) -> None:
-    op = "createReturnFulfillment"
+    op = OperationId.createReturnFulfillment
     if not s.is_open(op):
         return
     ret = actionable(s, "approved")
@@ -42,7 +44,7 @@ def fulfillment_flow(s: Session) -> None:
         if reply.status == 409:
             s.finding(
                 op,
-                "transition_refused",
+                ReasonCode.transition_refused,
                 "approved_allows",
                 f"return {ret.id} is approved, yet creating a fulfillment answered 409",
                 reply,
@@ -54,7 +56,7 @@ def fulfillment_flow(s: Session) -> None:
     s.check(
         op,
         number == body["tracking"]["number"],
-        "data_mismatch",
+        ReasonCode.data_mismatch,
         "tracking_written",
         f"sent tracking number {body['tracking']['number']!r}, answer says {number!r}",
         reply,
@@ -75,7 +77,7 @@ def fulfillment_flow(s: Session) -> None:
         s.check(
             op,
             not bad.ok,
-            "illegal_transition_accepted",
+            ReasonCode.illegal_transition_accepted,
             "needs_approved",
             f"a fulfillment was created on a {other.status} return",
             bad,
@@ -83,7 +85,7 @@ def fulfillment_flow(s: Session) -> None:
 
 
 def _unsupported_rf(s: Session) -> None:
-    op = "createReturnFulfillment"
+    op = OperationId.createReturnFulfillment
     some = next(iter(s.inventory.usable()), None)
     order = some.order_id if some else (s.inventory.orders[0].id if s.inventory.orders else None)
     if order is None:
@@ -101,7 +103,7 @@ def _unsupported_rf(s: Session) -> None:
     if s.is_open(op) and not reply.ok and op not in s.seen.succeeded:
         s.finding(
             op,
-            "prerequisite_unavailable",
+            ReasonCode.prerequisite_unavailable,
             "needs_data",
             "no approved return was available to ship back",
             reply,
@@ -110,27 +112,27 @@ def _unsupported_rf(s: Session) -> None:
 
 def fulfillment_read_back(s: Session, ret: KnownReturn, ful_id: str, number: str) -> None:
     params = {"orderId": ret.order_id, "returnId": ret.id}
-    if s.is_open("getReturnFulfillment"):
+    if s.is_open(OperationId.getReturnFulfillment):
 
         def gettable() -> tuple[bool, Reply]:
-            got = s.call("getReturnFulfillment", {**params, "id": ful_id})
+            got = s.call(OperationId.getReturnFulfillment, {**params, "id": ful_id})
             return got.ok and got.get("returnFulfillment", "tracking", "number") == number, got
 
         ok, got = s.eventually(gettable)
         if got.ok:
-            s.seen.success("getReturnFulfillment")
+            s.seen.success(OperationId.getReturnFulfillment)
             s.check(
-                "getReturnFulfillment",
+                OperationId.getReturnFulfillment,
                 ok,
-                "data_mismatch",
+                ReasonCode.data_mismatch,
                 "tracking_round_trip",
                 f"tracking number read back differs from {number!r}",
                 got,
             )
         elif got.status == 404:
             s.finding(
-                "getReturnFulfillment",
-                "data_mismatch",
+                OperationId.getReturnFulfillment,
+                ReasonCode.data_mismatch,
                 "created_is_gettable",
                 f"fulfillment {ful_id} was just created but answered 404",
                 got,
@@ -140,41 +142,43 @@ def fulfillment_read_back(s: Session, ret: KnownReturn, ful_id: str, number: str
         other = other or next(iter(usable), None)
         if other is not None:
             leak = s.call(
-                "getReturnFulfillment",
+                OperationId.getReturnFulfillment,
                 {"orderId": other.order_id, "returnId": other.id, "id": ful_id},
             )
             s.check(
-                "getReturnFulfillment",
+                OperationId.getReturnFulfillment,
                 not leak.ok,
-                "leak_across_orders",
+                ReasonCode.leak_across_orders,
                 "isolation",
                 f"fulfillment {ful_id} of return {ret.id} was served under return {other.id}",
                 leak,
             )
-    if s.is_open("listReturnFulfillments"):
+    if s.is_open(OperationId.listReturnFulfillments):
 
         def listed() -> tuple[bool, Reply]:
-            items, reply, complete = s.collect("listReturnFulfillments", params)
+            items, reply, complete = s.collect(OperationId.listReturnFulfillments, params)
             return ful_id in [i.get("id") for i in items] or not complete, reply
 
         found, reply = s.eventually(listed)
         if reply.ok:
-            s.seen.success("listReturnFulfillments")
+            s.seen.success(OperationId.listReturnFulfillments)
             s.check(
-                "listReturnFulfillments",
+                OperationId.listReturnFulfillments,
                 found,
-                "stale_list",
+                ReasonCode.stale_list,
                 "lists_created",
                 f"fulfillment {ful_id}, just created, is not listed",
                 reply,
             )
         other_order = s.inventory.other_order(ret.order_id)
         if other_order is not None:
-            leak = s.call("listReturnFulfillments", {"orderId": other_order.id, "returnId": ret.id})
+            leak = s.call(
+                OperationId.listReturnFulfillments, {"orderId": other_order.id, "returnId": ret.id}
+            )
             s.check(
-                "listReturnFulfillments",
+                OperationId.listReturnFulfillments,
                 not leak.ok,
-                "leak_across_orders",
+                ReasonCode.leak_across_orders,
                 "isolation",
                 f"return {ret.id}'s fulfillments were listed under order {other_order.id}",
                 leak,

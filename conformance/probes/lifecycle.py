@@ -8,6 +8,7 @@ step lives in its own module (`create`, `actions`, `fulfillments`, `quantity`).
 
 from __future__ import annotations
 
+from conformance.contract import OperationId
 from conformance.probes.actions import (
     ACTIONS,
     approve_flow,
@@ -45,7 +46,10 @@ def probe_lifecycle(s: Session) -> None:
     terminal_states(s)
     fulfillment_flow(s)
     quantity_rule(s)
-    for op, params in (("listReturns", {}), ("listOrderReturns", _busiest_order(s))):
+    for op, params in (
+        (OperationId.listReturns, {}),
+        (OperationId.listOrderReturns, _busiest_order(s)),
+    ):
         if s.is_open(op) and params is not None:
             s.settle()
             reply = first_list(s, op, params)

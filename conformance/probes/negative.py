@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.contract import Operation, operations
+from conformance.contract import Operation, OperationId, operations
 from conformance.discover import KnownReturn
 from conformance.probes.beyond import probe_beyond
 from conformance.probes.lifecycle import ACTIONS
 from conformance.probes.reads import UNKNOWN_ID
 from conformance.probes.session import Session
 from conformance.target import NO_BODY
+from conformance.verdicts import ReasonCode
 
 
 def probe_negative(s: Session) -> None:
@@ -58,7 +59,12 @@ def _params(s: Session, *, write: bool) -> dict[str, str]:
 
 def _auth_params(s: Session, op: Operation) -> dict[str, str]:
     params = _params(s, write=op.is_write)
-    if op.id in ("getReturn", "cancelReturn", "approveReturn", "rejectReturn"):
+    if op.id in (
+        OperationId.getReturn,
+        OperationId.cancelReturn,
+        OperationId.approveReturn,
+        OperationId.rejectReturn,
+    ):
         params["id"] = params["returnId"]
     return params
 
@@ -93,7 +99,7 @@ def auth(s: Session) -> None:
             if 200 <= status < 300:
                 s.finding(
                     op.id,
-                    "auth_not_enforced",
+                    ReasonCode.auth_not_enforced,
                     "auth",
                     f"a request with {'no' if mode == 'none' else 'a wrong'} token was "
                     f"served ({status})",
@@ -113,20 +119,22 @@ def unknown_ids(s: Session) -> None:
     order = s.inventory.orders[0].id if s.inventory.orders else None
     ret = next(iter(s.inventory.usable()), None)
     cases: list[tuple[str, dict[str, str]]] = [
-        ("listOrderReturns", {"orderId": UNKNOWN_ID}),
+        (OperationId.listOrderReturns, {"orderId": UNKNOWN_ID}),
     ]
     if order is not None:
-        cases.append(("getReturn", {"orderId": order, "id": UNKNOWN_ID}))
-        cases.append(("listReturnFulfillments", {"orderId": order, "returnId": UNKNOWN_ID}))
+        cases.append((OperationId.getReturn, {"orderId": order, "id": UNKNOWN_ID}))
+        cases.append(
+            (OperationId.listReturnFulfillments, {"orderId": order, "returnId": UNKNOWN_ID})
+        )
     if ret is not None:
         cases.append(
             (
-                "getReturnFulfillment",
+                OperationId.getReturnFulfillment,
                 {"orderId": ret.order_id, "returnId": ret.id, "id": UNKNOWN_ID},
             )
         )
     if s.settings.allow_writes and order is not None:
-        for op in ("approveReturn", "rejectReturn", "cancelReturn"):
+        for op in (OperationId.approveReturn, OperationId.rejectReturn, OperationId.cancelReturn):
             cases.append((op, {"orderId": order, "id": UNKNOWN_ID}))
     s.prefetch(
         [(op, params, None, "valid") for op, params in cases if s.is_open(op) and op not in ACTIONS]
@@ -141,7 +149,7 @@ def unknown_ids(s: Session) -> None:
         s.check(
             op,
             not reply.ok,
-            "not_found_misreported",
+            ReasonCode.not_found_misreported,
             "unknown_id",
             f"{op} with an id that does not exist answered {reply.status}",
             reply,
@@ -149,7 +157,7 @@ def unknown_ids(s: Session) -> None:
         s.check(
             op,
             reply.ok or reply.status == 404 or (reply.status or 0) >= 500,
-            "not_found_misreported",
+            ReasonCode.not_found_misreported,
             "unknown_id",
             f"{op} with an unknown id must answer 404, got {reply.status}",
             reply,
@@ -169,16 +177,16 @@ def invalid_list_params(s: Session) -> None:
     ret = next((r for r in s.inventory.usable() if r.fulfillments), None)
     ret = ret or next(iter(s.inventory.usable()), None)
     lists: list[tuple[str, dict[str, str], list[tuple[dict[str, str], str]]]] = [
-        ("listReturns", {}, cases),
-        ("listOrderReturns", {"orderId": order} if order else {}, cases),
+        (OperationId.listReturns, {}, cases),
+        (OperationId.listOrderReturns, {"orderId": order} if order else {}, cases),
     ]
     if ret is not None:  # no filters on a return's fulfillments: only limit and page
         params = {"orderId": ret.order_id, "returnId": ret.id}
-        lists.append(("listReturnFulfillments", params, cases[:4]))
+        lists.append((OperationId.listReturnFulfillments, params, cases[:4]))
     chosen = [
         (op, params, queries)
         for op, params, queries in lists
-        if s.is_open(op) and op in s.seen.succeeded and (params or op == "listReturns")
+        if s.is_open(op) and op in s.seen.succeeded and (params or op == OperationId.listReturns)
     ]
     s.prefetch(
         [(op, params, query, "valid") for op, params, queries in chosen for query, _ in queries]
@@ -213,7 +221,7 @@ def _create_cases(line: str, tag: str) -> list[tuple[Any, str]]:
 def invalid_create_bodies(s: Session) -> None:
     """Bodies that break the request schema, on the scratch order (see `Inventory.scratch_order`):
     a return the platform wrongly accepts is kept apart from the other checks' data."""
-    op = "createReturn"
+    op = OperationId.createReturn
     order = s.inventory.scratch_order()
     if order is None or not s.is_open(op):
         return
@@ -240,7 +248,7 @@ def invalid_create_bodies(s: Session) -> None:
         s.check(
             op,
             not reply.ok,
-            "invalid_input_accepted",
+            ReasonCode.invalid_input_accepted,
             "unknown_line",
             f"a line item the order does not have was accepted ({reply.status})",
             reply,
@@ -248,7 +256,7 @@ def invalid_create_bodies(s: Session) -> None:
         s.check(
             op,
             reply.ok or reply.status in (422, 400),
-            "undocumented_status",
+            ReasonCode.undocumented_status,
             "unknown_line",
             f"an unknown line item must answer 422, got {reply.status}",
             reply,
@@ -259,7 +267,7 @@ def invalid_action_bodies(s: Session) -> None:
     ret = next((r for r in s.inventory.returns_in("requested", ours=True)), None)
     if ret is None:
         return
-    for op in ("approveReturn", "cancelReturn"):
+    for op in (OperationId.approveReturn, OperationId.cancelReturn):
         if not s.is_open(op):
             continue
         also = s.applicable_refusals(op, ret)
@@ -273,7 +281,7 @@ def invalid_action_bodies(s: Session) -> None:
 
 
 def invalid_fulfillment_bodies(s: Session) -> None:
-    op = "createReturnFulfillment"
+    op = OperationId.createReturnFulfillment
     ret = next(iter(s.inventory.returns_in("approved", ours=True)), None)
     if ret is None and s.settings.act_on_existing:
         ret = next(iter(s.inventory.returns_in("approved")), None)

@@ -5,16 +5,18 @@ returns used the line up.
 
 from __future__ import annotations
 
+from conformance.contract import OperationId
 from conformance.discover import OrderInfo
 from conformance.findings import Exchange
 from conformance.probes.session import Session
 from conformance.repro import ACCEPTED, replayable
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 
 def quantity_rule(s: Session) -> None:
     """More than the returnable quantity → 422, across several returns of one line."""
-    op = "createReturn"
+    op = OperationId.createReturn
     if not s.is_open(op) or op not in s.seen.succeeded:
         return
     for order in s.inventory.orders:
@@ -44,7 +46,7 @@ def quantity_rule(s: Session) -> None:
             s.check(
                 op,
                 reply.ok or reply.status == 422,
-                "undocumented_status",
+                ReasonCode.undocumented_status,
                 "quantity_rule",
                 f"over-quantity must answer 422, got {reply.status}",
                 reply,
@@ -56,7 +58,7 @@ def quantity_rule(s: Session) -> None:
 
 def split(s: Session, order: OrderInfo, line: str, left: int) -> None:
     """Two returns that fit alone but exceed the line together: the second must be 422."""
-    op = "createReturn"
+    op = OperationId.createReturn
     item = {"id": line, "quantity": left - 1, "reason": "unwanted"}
     first = s.call(op, {"orderId": order.id}, body={"return": {"items": [item], "note": s.tag}})
     if not first.ok:
@@ -87,14 +89,14 @@ def _over_quantity(
 ) -> None:
     """Over-quantity must be refused. The finding replays how the suite's returns used up the
     line first (`holding`): on fresh data the last request alone would fit."""
-    op = "createReturn"
+    op = OperationId.createReturn
     if not reply.ok:
         s.seen.passed(op, check)
         return
     s.seen.failed(
         replayable(
             op,
-            "over_quantity_accepted",
+            ReasonCode.over_quantity_accepted,
             check,
             message,
             [*holding, reply.exchange],

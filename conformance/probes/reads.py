@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from conformance.contract import OperationId
 from conformance.discover import KnownReturn
 from conformance.probes.session import Read, Session
 from conformance.probes.wire import DATA_KEY
 from conformance.schemas import parse_instant
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 MAX_PAGES = 60
 PAGE_LIMIT = 2
@@ -48,7 +50,7 @@ def first_list(s: Session, op: str, params: dict[str, str]) -> Reply:
         s.limit_refused.add(op)
         s.finding(
             op,
-            "pagination_rejected",
+            ReasonCode.pagination_rejected,
             "pagination",
             "limit=250 was rejected with 400 (the same request without limit succeeded)",
             reply,
@@ -57,14 +59,14 @@ def first_list(s: Session, op: str, params: dict[str, str]) -> Reply:
 
 
 def list_returns(s: Session) -> None:
-    op = "listReturns"
+    op = OperationId.listReturns
     reply = first_list(s, op, {})
     if s.unsupported.get(op):
         return
     if reply.status == 404:
         s.finding(
             op,
-            "unsupported_misreported",
+            ReasonCode.unsupported_misreported,
             "unsupported_answered",
             "listReturns has no parameters, so 404 cannot mean 'not found': an operation "
             "the platform lacks must answer 501",
@@ -80,7 +82,7 @@ def list_returns(s: Session) -> None:
 
 
 def list_order_returns(s: Session) -> None:
-    op = "listOrderReturns"
+    op = OperationId.listOrderReturns
     best: tuple[int, str, Reply] | None = None
     orders = s.inventory.orders[:10]
     for index, order in enumerate(orders):
@@ -94,7 +96,7 @@ def list_order_returns(s: Session) -> None:
         if reply.status == 404:
             s.finding(
                 op,
-                "unsupported_misreported",
+                ReasonCode.unsupported_misreported,
                 "unsupported_answered",
                 f"order {order.id} exists (the order reads list it) but listing its "
                 "returns answered 404",
@@ -144,7 +146,7 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
         if reply.status == 400:
             s.finding(
                 op,
-                "filter_rejected",
+                ReasonCode.filter_rejected,
                 "status_filter",
                 "the status filter was rejected with 400",
                 reply,
@@ -155,7 +157,7 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
             s.check(
                 op,
                 not wrong,
-                "filter_ignored",
+                ReasonCode.filter_ignored,
                 "status_filter",
                 f"status={wanted} returned returns of other statuses: {wrong[:5]}",
                 reply,
@@ -166,7 +168,7 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
                 s.check(
                     op,
                     not missing,
-                    "filter_ignored",
+                    ReasonCode.filter_ignored,
                     "status_filter",
                     f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
                     reply,
@@ -178,7 +180,7 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
         if reply.status == 400:
             s.finding(
                 op,
-                "filter_rejected",
+                ReasonCode.filter_rejected,
                 "created_at_filter",
                 "the createdAt filter was rejected with 400",
                 reply,
@@ -192,7 +194,7 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
             s.check(
                 op,
                 hit and not outside,
-                "filter_ignored",
+                ReasonCode.filter_ignored,
                 "created_at_filter",
                 f"createdAt[from]=createdAt[to]={stamp} (inclusive) should return exactly "
                 f"the returns created then; got {len(got)}, outside: {outside[:5]}",
@@ -212,7 +214,7 @@ def pagination(
         if reply.status == 400:
             s.finding(
                 op,
-                "pagination_rejected",
+                ReasonCode.pagination_rejected,
                 "pagination",
                 f"limit={query['limit']}"
                 + (" with a page token" if "page" in query else "")
@@ -226,7 +228,7 @@ def pagination(
         if not s.check(
             op,
             len(page) <= limit,
-            "pagination_broken",
+            ReasonCode.pagination_broken,
             "limit",
             f"limit={limit} answered {len(page)} items",
             reply,
@@ -242,7 +244,7 @@ def pagination(
     else:
         s.finding(
             op,
-            "pagination_broken",
+            ReasonCode.pagination_broken,
             "pagination",
             f"page.next was still set after {MAX_PAGES} pages of {limit}",
             reply,
@@ -253,7 +255,7 @@ def pagination(
     s.check(
         op,
         not twice and not lost,
-        "pagination_broken",
+        ReasonCode.pagination_broken,
         "pagination",
         f"following page.next with limit={limit}: repeated {twice[:5]}, "
         f"lost {lost[:5]} of {len(all_ids)}",
@@ -267,13 +269,16 @@ def not_found_after_listing(s: Session, op: str, ret: KnownReturn, reply: Reply)
     s.inventory.forget(ret.id)
     lists = sorted(ret.listed_by) or ["an earlier answer"]
     named = " and ".join(lists)
-    if s.inventory.order(ret.order_id) is None and "listOrderReturns" not in ret.listed_by:
+    if (
+        s.inventory.order(ret.order_id) is None
+        and OperationId.listOrderReturns not in ret.listed_by
+    ):
         order = s.call("getOrder", {"id": ret.order_id})
         if order.status == 404 or not order.ok:
-            for list_op in ret.listed_by or {"listReturns"}:
+            for list_op in ret.listed_by or {OperationId.listReturns}:
                 s.finding(
                     list_op,
-                    "data_mismatch",
+                    ReasonCode.data_mismatch,
                     "listed_exists",
                     f"{list_op} names return {ret.id} on order {ret.order_id}, but that order "
                     f"does not exist (getOrder answered {order.status}) and {op} answered 404",
@@ -282,7 +287,7 @@ def not_found_after_listing(s: Session, op: str, ret: KnownReturn, reply: Reply)
             return
     s.finding(
         op,
-        "data_mismatch",
+        ReasonCode.data_mismatch,
         "listed_is_gettable",
         f"return {ret.id} is listed by {named} on order {ret.order_id}, but {op} answered 404",
         reply,
@@ -290,7 +295,7 @@ def not_found_after_listing(s: Session, op: str, ret: KnownReturn, reply: Reply)
 
 
 def get_returns(s: Session) -> None:
-    op = "getReturn"
+    op = OperationId.getReturn
     known = s.inventory.usable()[:3]
     for index, ret in enumerate(known):
         reply = s.call(op, {"orderId": ret.order_id, "id": ret.id})
@@ -307,7 +312,7 @@ def get_returns(s: Session) -> None:
             s.check(
                 op,
                 reply.get("return", "returnOrderId") == ret.id,
-                "data_mismatch",
+                ReasonCode.data_mismatch,
                 "same_id",
                 f"asked for {ret.id}, got {reply.get('return', 'returnOrderId')!r}",
                 reply,
@@ -333,13 +338,16 @@ def fulfillment_reads(s: Session) -> None:
             break
     if not candidates and s.inventory.orders:
         order = s.inventory.orders[0].id
-        s.call("listReturnFulfillments", {"orderId": order, "returnId": UNKNOWN_ID})
-        s.call("getReturnFulfillment", {"orderId": order, "returnId": UNKNOWN_ID, "id": UNKNOWN_ID})
+        s.call(OperationId.listReturnFulfillments, {"orderId": order, "returnId": UNKNOWN_ID})
+        s.call(
+            OperationId.getReturnFulfillment,
+            {"orderId": order, "returnId": UNKNOWN_ID, "id": UNKNOWN_ID},
+        )
 
 
 def fulfillment_pagination(s: Session, ret: KnownReturn) -> None:
     """listReturnFulfillments honours `limit` and `page` like the return lists."""
-    op = "listReturnFulfillments"
+    op = OperationId.listReturnFulfillments
     if not s.is_open(op) or op in s.limit_refused or not ret.fulfillments:
         return
     s.settle()
@@ -347,7 +355,7 @@ def fulfillment_pagination(s: Session, ret: KnownReturn) -> None:
 
 
 def list_fulfillments(s: Session, ret: KnownReturn) -> list[Any] | None:
-    op = "listReturnFulfillments"
+    op = OperationId.listReturnFulfillments
     params = {"orderId": ret.order_id, "returnId": ret.id}
     reply = first_list(s, op, params)
     if not s.is_open(op):
@@ -364,14 +372,14 @@ def list_fulfillments(s: Session, ret: KnownReturn) -> list[Any] | None:
 
 
 def get_fulfillment(s: Session, order_id: str, return_id: str, ful_id: str) -> Reply | None:
-    op = "getReturnFulfillment"
+    op = OperationId.getReturnFulfillment
     reply = s.call(op, {"orderId": order_id, "returnId": return_id, "id": ful_id})
     if not s.is_open(op):
         return None
     if reply.status == 404:
         s.finding(
             op,
-            "data_mismatch",
+            ReasonCode.data_mismatch,
             "listed_is_gettable",
             f"fulfillment {ful_id} is listed by listReturnFulfillments on return {return_id} "
             "but answered 404",
@@ -382,7 +390,7 @@ def get_fulfillment(s: Session, order_id: str, return_id: str, ful_id: str) -> R
         s.check(
             op,
             reply.get("returnFulfillment", "id") == ful_id,
-            "data_mismatch",
+            ReasonCode.data_mismatch,
             "same_id",
             f"asked for {ful_id}, got {reply.get('returnFulfillment', 'id')!r}",
             reply,

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.contract import lifecycle, operation
+from conformance.contract import OperationId, lifecycle, operation
 from conformance.discover import MARK, Inventory, KnownReturn
 from conformance.findings import Finding, Observations
 from conformance.probes.wire import DATA_KEY, check_answer
 from conformance.target import NO_BODY, Auth, Reply, Target
+from conformance.verdicts import ReasonCode
 
 __all__ = ["DATA_KEY", "Read", "Session", "Settings"]
 
@@ -112,7 +113,7 @@ class Session:
         if reply.ok:
             self.finding(
                 op_id,
-                "invalid_input_accepted",
+                ReasonCode.invalid_input_accepted,
                 check,
                 f"{what} was accepted ({reply.status})",
                 reply,
@@ -122,7 +123,7 @@ class Session:
             self.check(
                 op_id,
                 reply.status in allowed,
-                "undocumented_status",
+                ReasonCode.undocumented_status,
                 check,
                 f"{what} must be refused with 400 INVALID_REQUEST (or an applicable "
                 f"{'/'.join(str(code) for code in allowed if code != 400)}), got {reply.status}",
@@ -138,7 +139,10 @@ class Session:
             return (404,)
         if op.kind == "action" and ret.status not in op.from_status:
             return (409,)
-        if op_id == "createReturnFulfillment" and ret.status not in lifecycle().fulfillment_from:
+        if (
+            op_id == OperationId.createReturnFulfillment
+            and ret.status not in lifecycle().fulfillment_from
+        ):
             return (409,)
         return ()
 
@@ -208,9 +212,9 @@ class Session:
             )
         if op.method != "GET":
             self._last_write = time.monotonic()
-        if op_id == "createReturn" and reply.ok:
+        if op_id == OperationId.createReturn and reply.ok:
             self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
-        elif reply.ok and (op.kind == "action" or op_id == "createReturnFulfillment"):
+        elif reply.ok and (op.kind == "action" or op_id == OperationId.createReturnFulfillment):
             self.inventory.record_write(params or {}, reply.exchange)  # likewise
         check_answer(self, op, reply, well_formed and auth == "valid", beyond)
         return reply
@@ -249,7 +253,7 @@ class Session:
         return self.check(
             op_id,
             not endless,
-            "pagination_broken",
+            ReasonCode.pagination_broken,
             "pagination_ends",
             f"page.next={nxt!r} on a page of {len(page)} items"
             + (" (the token just used)" if nxt == used else "")

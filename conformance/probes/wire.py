@@ -12,31 +12,36 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from conformance import schemas
-from conformance.contract import Operation, documented_statuses, operation, vocabularies
+from conformance.contract import Operation, OperationId, documented_statuses, operation, vocabularies
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 if TYPE_CHECKING:
     from conformance.probes.session import Session
 
 # The envelope key that carries the resource of each success answer.
 DATA_KEY = {
-    "listReturns": "returns",
-    "listOrderReturns": "returns",
-    "getReturn": "return",
-    "createReturn": "return",
-    "cancelReturn": "return",
-    "approveReturn": "return",
-    "rejectReturn": "return",
-    "listReturnFulfillments": "returnFulfillments",
-    "getReturnFulfillment": "returnFulfillment",
-    "createReturnFulfillment": "returnFulfillment",
+    OperationId.listReturns: "returns",
+    OperationId.listOrderReturns: "returns",
+    OperationId.getReturn: "return",
+    OperationId.createReturn: "return",
+    OperationId.cancelReturn: "return",
+    OperationId.approveReturn: "return",
+    OperationId.rejectReturn: "return",
+    OperationId.listReturnFulfillments: "returnFulfillments",
+    OperationId.getReturnFulfillment: "returnFulfillment",
+    OperationId.createReturnFulfillment: "returnFulfillment",
 }
-UNSUPPORTED_STATUSES = {501: "not_supported", 405: "not_supported", 403: "not_allowed"}
+UNSUPPORTED_STATUSES = {
+    501: ReasonCode.not_supported,
+    405: ReasonCode.not_supported,
+    403: ReasonCode.not_allowed,
+}
 PROBLEM_REASONS = {
-    "timeout": "timeout",
-    "connection_error": "connection_error",
-    "rate_limited": "rate_limited",
-    "budget": "budget_exhausted",
+    ReasonCode.timeout: ReasonCode.timeout,
+    ReasonCode.connection_error: ReasonCode.connection_error,
+    ReasonCode.rate_limited: ReasonCode.rate_limited,
+    "budget": ReasonCode.budget_exhausted,
 }
 
 
@@ -61,7 +66,7 @@ def check_answer(
     if status is None:
         return
     if status >= 500 and status != 501:
-        s.finding(op_id, "server_error", "no_server_error", f"answered {status}", reply)
+        s.finding(op_id, ReasonCode.server_error, "no_server_error", f"answered {status}", reply)
         return
     if well_formed and status in UNSUPPORTED_STATUSES:
         reason = UNSUPPORTED_STATUSES[status]
@@ -75,7 +80,7 @@ def check_answer(
     elif status not in documented_statuses()[op_id] and status != 405:
         s.finding(
             op_id,
-            "undocumented_status",
+            ReasonCode.undocumented_status,
             "status_documented",
             f"answered {status}, which the contract does not document for {op_id}",
             reply,
@@ -85,7 +90,7 @@ def check_answer(
     if not _is_json(reply.content_type):
         s.finding(
             op_id,
-            "wrong_content_type",
+            ReasonCode.wrong_content_type,
             "content_type",
             f"Content-Type is {reply.content_type or 'missing'!r}, not JSON",
             reply,
@@ -94,7 +99,7 @@ def check_answer(
     if reply.problem in ("invalid_json", "body_too_large"):
         s.finding(
             op_id,
-            "schema_violation",
+            ReasonCode.schema_violation,
             "response_schema",
             f"the body is not usable JSON ({reply.problem})",
             reply,
@@ -110,7 +115,7 @@ def _body_checks(s: Session, op: Operation, reply: Reply) -> None:
     if 200 <= status < 300 and isinstance(reply.body, dict) and DATA_KEY[op_id] not in reply.body:
         s.finding(
             op_id,
-            "unsupported_misreported",
+            ReasonCode.unsupported_misreported,
             "unsupported_answered",
             f"answered {status} without `{DATA_KEY[op_id]}`: an operation the "
             "platform lacks must answer 501 NOT_SUPPORTED",
@@ -122,7 +127,7 @@ def _body_checks(s: Session, op: Operation, reply: Reply) -> None:
     if problems:
         s.finding(
             op_id,
-            "schema_violation",
+            ReasonCode.schema_violation,
             "response_schema",
             f"{schema}: {'; '.join(problems[:3])}",
             reply,
@@ -196,7 +201,7 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
     if odd:
         s.finding(
             op_id,
-            "nonnormalized_value",
+            ReasonCode.nonnormalized_value,
             "vocabulary",
             "values outside the normalized vocabulary: " + ", ".join(sorted(set(odd))[:5]),
             reply,

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from conformance import schemas
-from conformance.contract import Operation, discovery_operations, operations
+from conformance.contract import Operation, OperationId, discovery_operations, operations
 from conformance.reference import limits
 from conformance.reference.answers import Answers, ApiError
 from conformance.reference.paging import list_query
@@ -154,16 +154,16 @@ class Dispatcher:
             return 200, pager.body("orders", [render.order(o) for o in page.items], page.next), None
         if op.id == "getOrder":
             return 200, {"success": True, "order": render.order(store.order(params["id"]))}, None
-        if op.id in ("listReturns", "listOrderReturns"):
+        if op.id in (OperationId.listReturns, OperationId.listOrderReturns):
             query = list_query(request.query_params, pager, with_filters=True)
-            scope = order_id if op.id == "listOrderReturns" else None
+            scope = order_id if op.id == OperationId.listOrderReturns else None
             found, nxt = store.list_returns(scope, query)
             listed = [render.return_(r, listed_globally=scope is None) for r in found]
             return 200, pager.body("returns", listed, nxt), None
-        if op.id == "getReturn":
+        if op.id == OperationId.getReturn:
             rendered = render.return_(store.get_return(order_id, params["id"]))
             return 200, {"success": True, "return": rendered}, None
-        if op.id == "createReturn":
+        if op.id == OperationId.createReturn:
             assert body is not None
             ret = store.create_return(order_id, body.get("return") or {"items": []})
             return created, {"success": True, "return": render.return_(ret)}, None
@@ -171,15 +171,15 @@ class Dispatcher:
             ret = store.get_return(order_id, params["id"])
             ret = store.act(ret, op.id)
             return 200, {"success": True, "return": render.return_(ret)}, None
-        if op.id == "listReturnFulfillments":
+        if op.id == OperationId.listReturnFulfillments:
             query = list_query(request.query_params, pager, with_filters=False)
             fuls, nxt = store.list_fulfillments(order_id, params["returnId"], query)
             listed = [render.fulfillment(f) for f in fuls]
             return 200, pager.body("returnFulfillments", listed, nxt), None
-        if op.id == "getReturnFulfillment":
+        if op.id == OperationId.getReturnFulfillment:
             ful = store.get_fulfillment(order_id, params["returnId"], params["id"])
             return 200, {"success": True, "returnFulfillment": render.fulfillment(ful)}, None
-        if op.id == "createReturnFulfillment":
+        if op.id == OperationId.createReturnFulfillment:
             assert body is not None
             ret = store.get_return(order_id, params["returnId"])
             ful = store.create_fulfillment(ret, body["returnFulfillment"])

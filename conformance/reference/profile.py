@@ -78,7 +78,7 @@ class Behaviour:
     # workflow (contract section 4)
     new_return_status: str | None = "requested"
     cancel_from: tuple[str, ...] = field(
-        default_factory=lambda: lifecycle().from_status("cancelReturn")
+        default_factory=lambda: lifecycle().from_status(OperationId.cancelReturn)
     )
     repeat_action: Literal["conflict", "idempotent"] = "conflict"
     fulfillment_status: str | None = "pending"
@@ -165,7 +165,7 @@ def check_behaviour(behaviour: Behaviour, where: str) -> None:
         raise ProfileError(
             f"{where}: fulfillment_status {fs!r}", f"use one of {sorted(vocab.fulfillment_status)}"
         )
-    allowed = lifecycle().from_status("cancelReturn")
+    allowed = lifecycle().from_status(OperationId.cancelReturn)
     if not set(behaviour.cancel_from) <= set(allowed):
         raise ProfileError(
             f"{where}: cancel_from {behaviour.cancel_from!r} goes beyond the lifecycle",
@@ -297,7 +297,7 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
         orders=_orders(data, where),
         returns=_returns(data, where),
     )
-    creates = profile.support["createReturn"] == "ok"
+    creates = profile.support[OperationId.createReturn] == "ok"
     if creates and behaviour.new_return_status not in vocabularies().return_status:
         raise ProfileError(f"{where}: createReturn is ok but new_return_status is not a status")
     lines = {line.id for order in profile.orders for line in order.lines}

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformance.contract import lifecycle, vocabularies
+from conformance.contract import OperationId, lifecycle, vocabularies
 from conformance.reference.answers import ApiError
 from conformance.reference.clock import now, parse_time
 from conformance.reference.ids import IdScheme
@@ -271,7 +271,7 @@ class Store:
         table = lifecycle()
         to_status, current = table.to_status(action), ret.status
         allowed = table.from_status(action)
-        if action == "cancelReturn":
+        if action == OperationId.cancelReturn:
             allowed = tuple(s for s in allowed if s in self.behaviour.cancel_from)
         if current == to_status and self.behaviour.repeat_action == "idempotent":
             return ret

@@ -24,6 +24,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from conformance.verdicts import ReasonCode
+
 __all__ = [
     "CHECKED_AGAINST",
     "CODES",
@@ -51,8 +53,8 @@ MINOR = (4, 32)
 # each in 4.32.5: a code that moves to another class or changes is drift.
 CODES: dict[str, tuple[str, str, str]] = {
     # name → (code, module, failure class)
-    "server_error": ("ST101", "schemathesis.core.failures", "ServerError"),
-    "undocumented_status": ("ST103", "schemathesis.openapi.checks", "UndefinedStatusCode"),
+    ReasonCode.server_error: ("ST101", "schemathesis.core.failures", "ServerError"),
+    ReasonCode.undocumented_status: ("ST103", "schemathesis.openapi.checks", "UndefinedStatusCode"),
     "negative_accepted": ("ST201", "schemathesis.core.failures", "AcceptedNegativeData"),
     "missing_header_accepted": ("ST203", "schemathesis.openapi.checks", "MissingHeaderNotRejected"),
     "created_not_found": ("ST302", "schemathesis.openapi.checks", "EnsureResourceAvailability"),

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from conformance import schemas
-from conformance.contract import Operation, operations
+from conformance.contract import Operation, OperationId, operations
 
 __all__ = [
     "DEFAULT_MAX_TIME",
@@ -61,7 +61,7 @@ EXTRA_LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
             "parameters": {"id": "$response.body#/orders/*/id"},
         },
         "SuiteListOrderReturns": {
-            "operationId": "listOrderReturns",
+            "operationId": OperationId.listOrderReturns,
             "parameters": {"orderId": "$response.body#/orders/*/id"},
         },
     },
@@ -70,7 +70,7 @@ EXTRA_LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         # names a line item that does not exist (422). This one returns one unit of the first
         # line item; `merge_body: false` keeps schemathesis from mixing generated items into it.
         "CreateReturn": {
-            "operationId": "createReturn",
+            "operationId": OperationId.createReturn,
             "parameters": {"orderId": "$response.body#/order/id"},
             "requestBody": {
                 "return": {
@@ -82,34 +82,34 @@ EXTRA_LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
             "x-schemathesis": {"merge_body": False},
         },
     },
-    ("listOrderReturns", "200"): {
+    (OperationId.listOrderReturns, "200"): {
         name: {
             "operationId": target,
             "parameters": {"orderId": "$request.path.orderId", key: _LIST_RETURNS},
         }
         for name, target, key in (
-            ("SuiteGetReturn", "getReturn", "id"),
-            ("SuiteListReturnFulfillments", "listReturnFulfillments", "returnId"),
+            ("SuiteGetReturn", OperationId.getReturn, "id"),
+            ("SuiteListReturnFulfillments", OperationId.listReturnFulfillments, "returnId"),
         )
     },
-    ("listReturns", "200"): {
+    (OperationId.listReturns, "200"): {
         "SuiteListOrderReturns": {
-            "operationId": "listOrderReturns",
+            "operationId": OperationId.listOrderReturns,
             "parameters": {"orderId": "$response.body#/returns/*/orderId"},
         },
     },
-    ("createReturn", "201"): {
+    (OperationId.createReturn, "201"): {
         "SuiteCreateReturnFulfillment": {
-            "operationId": "createReturnFulfillment",
+            "operationId": OperationId.createReturnFulfillment,
             "parameters": {
                 "orderId": "$request.path.orderId",
                 "returnId": "$response.body#/return/returnOrderId",
             },
         },
     },
-    ("listReturnFulfillments", "200"): {
+    (OperationId.listReturnFulfillments, "200"): {
         "SuiteGetReturnFulfillment": {
-            "operationId": "getReturnFulfillment",
+            "operationId": OperationId.getReturnFulfillment,
             "parameters": {
                 "orderId": "$request.path.orderId",
                 "returnId": "$request.path.returnId",
@@ -157,7 +157,12 @@ def document() -> dict[str, Any]:
 
 # Writes on ids schemathesis learnt from earlier answers would act on data the suite did not
 # create (a customer's return): these operations only get generated or linked ids.
-NO_LEARNT_IDS = ("approveReturn", "rejectReturn", "cancelReturn", "createReturnFulfillment")
+NO_LEARNT_IDS = (
+    OperationId.approveReturn,
+    OperationId.rejectReturn,
+    OperationId.cancelReturn,
+    OperationId.createReturnFulfillment,
+)
 UNKNOWN_ID = "conformance-unknown-id"
 
 
@@ -175,11 +180,11 @@ def operation_config(known_ids: Mapping[str, str], skipped: list[str]) -> dict[s
     fulfillment = known_ids.get("fulfillmentId")
     wanted: dict[str, dict[str, str | None]] = {
         "getOrder": {"id": order},
-        "listOrderReturns": {"orderId": order},
-        "createReturn": {"orderId": order},
-        "getReturn": {"orderId": order, "id": ret},
-        "listReturnFulfillments": {"orderId": order, "returnId": ret},
-        "getReturnFulfillment": {"orderId": order, "returnId": ret, "id": fulfillment},
+        OperationId.listOrderReturns: {"orderId": order},
+        OperationId.createReturn: {"orderId": order},
+        OperationId.getReturn: {"orderId": order, "id": ret},
+        OperationId.listReturnFulfillments: {"orderId": order, "returnId": ret},
+        OperationId.getReturnFulfillment: {"orderId": order, "returnId": ret, "id": fulfillment},
     }
     dictionaries: dict[str, Any] = {}
     entries: dict[str, dict[str, Any]] = {}

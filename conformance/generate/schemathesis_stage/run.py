@@ -20,12 +20,13 @@ from conformance.generate.schemathesis_stage.config import (
     selected_operations,
 )
 from conformance.generate.schemathesis_stage.translate import MAX_MESSAGE, finding_or_note
+from conformance.verdicts import ReasonCode
 
 __all__ = ["StageResult"]
 
 # Failures dropped under the contract, counted, and said once at the end of the run.
 _DROPPED_NOTES = {
-    "rate_limited": "schemathesis: {n} check(s) hit 429 (throttled) and were not counted "
+    ReasonCode.rate_limited: "schemathesis: {n} check(s) hit 429 (throttled) and were not counted "
     "(inconclusive)",
     "discovery": "schemathesis: {n} failure(s) on the order reads (listOrders, getOrder), which "
     "are not scored, were left out",
@@ -217,7 +218,7 @@ class _Run:
             if failed.call is not None and failed.call.status == 429:
                 # Throttled: the answer says nothing about the check (e.g. `ignored_auth` sends
                 # its own requests without a token, and the one that failed was throttled).
-                self.dropped["rate_limited"] += 1
+                self.dropped[ReasonCode.rate_limited] += 1
                 continue
             result = finding_or_note(op, failed, self.redactor, self.seed)
             if isinstance(result, str):

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance import schemas
-from conformance.contract import operation
+from conformance.contract import OperationId, operation
 from conformance.generate.schemathesis_stage import adapter
 from conformance.generate.schemathesis_stage.config import NO_LEARNT_IDS, UNKNOWN_ID
+from conformance.verdicts import ReasonCode
 
 __all__ = ["drop_reason", "forget_learnt_ids", "tag_creates", "valid_under_contract"]
 
@@ -37,10 +38,12 @@ def drop_reason(
     Returns "" for a failure dropped without a note.
     """
     if status == 429:
-        return "rate_limited"
+        return ReasonCode.rate_limited
     if op_id is None:
         return "discovery"
-    if code == _CODE["undocumented_status"] and (status in UNSUPPORTED_ANSWERS or status >= 500):
+    if code == _CODE[ReasonCode.undocumented_status] and (
+        status in UNSUPPORTED_ANSWERS or status >= 500
+    ):
         # 405 is an unsupported answer; a 5xx is already a server error (not_a_server_error).
         return ""
     if code == _CODE["negative_accepted"] and valid_under_contract(op_id, case):
@@ -103,7 +106,7 @@ def tag_creates(op_id: str | None, case: Any, tag: str | None) -> None:
     """Every return schemathesis creates carries the suite's note, so the run's clean-up (and a
     store owner) can find it."""
     body = case.body
-    if tag and op_id == "createReturn" and isinstance(body, dict):
+    if tag and op_id == OperationId.createReturn and isinstance(body, dict):
         wrapped = body.get("return")
         if isinstance(wrapped, dict):
             wrapped["note"] = tag

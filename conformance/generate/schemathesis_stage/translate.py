@@ -13,6 +13,7 @@ from typing import Any
 from conformance.contract import operation
 from conformance.findings import Exchange, Finding, Redactor, clip
 from conformance.generate.schemathesis_stage.adapter import Call, Failed
+from conformance.verdicts import ReasonCode
 
 __all__ = ["CHECK_PREFIX", "MAX_MESSAGE", "REASONS", "exchange", "finding_or_note"]
 
@@ -21,16 +22,16 @@ MAX_MESSAGE = 600
 
 # schemathesis check → our reason code. Checks missing here are reported as notes.
 REASONS: dict[str, str] = {
-    "not_a_server_error": "server_error",
-    "response_schema_conformance": "schema_violation",
-    "status_code_conformance": "undocumented_status",
-    "content_type_conformance": "wrong_content_type",
-    "negative_data_rejection": "invalid_input_accepted",
-    "ignored_auth": "auth_not_enforced",
-    "missing_required_header": "auth_not_enforced",
-    "unsupported_method": "undocumented_status",
-    "use_after_free": "data_mismatch",
-    "ensure_resource_availability": "data_mismatch",
+    "not_a_server_error": ReasonCode.server_error,
+    "response_schema_conformance": ReasonCode.schema_violation,
+    "status_code_conformance": ReasonCode.undocumented_status,
+    "content_type_conformance": ReasonCode.wrong_content_type,
+    "negative_data_rejection": ReasonCode.invalid_input_accepted,
+    "ignored_auth": ReasonCode.auth_not_enforced,
+    "missing_required_header": ReasonCode.auth_not_enforced,
+    "unsupported_method": ReasonCode.undocumented_status,
+    "use_after_free": ReasonCode.data_mismatch,
+    "ensure_resource_availability": ReasonCode.data_mismatch,
 }
 
 
@@ -40,11 +41,11 @@ def finding_or_note(op: str, failed: Failed, redactor: Redactor, seed: int) -> F
     check = failed.check
     reason = REASONS.get(check)
     if check in ("ignored_auth", "missing_required_header") and (status or 0) >= 500:
-        reason = "server_error"
+        reason = ReasonCode.server_error
     if check == "unsupported_method" and status == 405:
         reason = None  # a 405 without `Allow`: no reason code says that; noted
-    if reason == "data_mismatch" and operation(op).is_list:
-        reason = "stale_list"  # a list that does not show what was just created
+    if reason == ReasonCode.data_mismatch and operation(op).is_list:
+        reason = ReasonCode.stale_list  # a list that does not show what was just created
     title = f"{failed.code} {failed.title}"
     if reason is None:
         return f"schemathesis {check} on {op}: {title}: {failed.message}"

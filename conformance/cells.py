@@ -22,7 +22,7 @@ class Absence(StrEnum):
     """Only the buyer or the marketplace may do it (403: reason not_allowed)."""
 
 
-_ABSENCE_OF = {
+_ABSENCE_OF: dict[str, Absence] = {
     ReasonCode.not_supported: Absence.absent,
     ReasonCode.not_allowed: Absence.not_allowed,
 }

@@ -5,11 +5,13 @@ Runs after the hand-written probes, on the same session, so its findings land in
 
 from __future__ import annotations
 
+from conformance.contract import OperationId
 from conformance.generate.inputs import generated_creates, generated_list_params, invalid_bodies
 from conformance.generate.machine import run_machine
 from conformance.generate.schemathesis_stage import run_schemathesis
 from conformance.probes.session import Session
 from conformance.probes.wire import knock_on_only
+from conformance.verdicts import ReasonCode
 
 __all__ = ["generate"]
 
@@ -69,8 +71,8 @@ def schemathesis_phase(s: Session, max_examples: int) -> None:
         answer = finding.evidence[-1] if finding.evidence else None
         if (
             answer is not None
-            and finding.reason == "schema_violation"
-            and finding.operation != "createReturn"
+            and finding.reason == ReasonCode.schema_violation
+            and finding.operation != OperationId.createReturn
             and 200 <= (answer.status or 0) < 300
             and knock_on_only(s, finding.operation, answer.response_body)
         ):

@@ -134,8 +134,12 @@ def unknown_ids(s: Session) -> None:
             )
         )
     if s.settings.allow_writes and order is not None:
-        for op in (OperationId.approveReturn, OperationId.rejectReturn, OperationId.cancelReturn):
-            cases.append((op, {"orderId": order, "id": UNKNOWN_ID}))
+        for action in (
+            OperationId.approveReturn,
+            OperationId.rejectReturn,
+            OperationId.cancelReturn,
+        ):
+            cases.append((action, {"orderId": order, "id": UNKNOWN_ID}))
     s.prefetch(
         [(op, params, None, "valid") for op, params in cases if s.is_open(op) and op not in ACTIONS]
     )

@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from conformance import schemas
-from conformance.contract import Operation, OperationId, documented_statuses, operation, vocabularies
+from conformance.contract import (
+    Operation,
+    OperationId,
+    documented_statuses,
+    operation,
+    vocabularies,
+)
 from conformance.target import Reply
 from conformance.verdicts import ReasonCode
 
@@ -20,7 +26,7 @@ if TYPE_CHECKING:
     from conformance.probes.session import Session
 
 # The envelope key that carries the resource of each success answer.
-DATA_KEY = {
+DATA_KEY: dict[str, str] = {
     OperationId.listReturns: "returns",
     OperationId.listOrderReturns: "returns",
     OperationId.getReturn: "return",

@@ -261,17 +261,20 @@ class InvalidInputAccepted(Dispatcher):
 
 def _only_bad_quantities(op: Operation, body: dict[str, Any]) -> bool:
     """The createReturn body is fine apart from its quantities or the emptiness of its items."""
-    items = (body.get("return") or {}).get("items")
-    if not isinstance(items, list):
-        return False
+    wrapped = body.get("return")
+    items = wrapped.get("items") if isinstance(wrapped, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return False  # any other garbage is refused as usual: the defect is not a crash
     fixed = {
         "return": {
+            **wrapped,
             "items": [
-                {**i, "quantity": 1} if isinstance(i.get("quantity"), int) else i
+                {**i, "quantity": 1}
+                if isinstance(i.get("quantity"), int) and not isinstance(i.get("quantity"), bool)
+                else i
                 for i in items
-                if isinstance(i, dict)
             ]
-            or [{"id": "x", "quantity": 1, "reason": "other"}]
+            or [{"id": "x", "quantity": 1, "reason": "other"}],
         }
     }
     return not schemas.violations(op.request or "", fixed)

@@ -106,3 +106,35 @@ def test_every_defect_at_once_still_serves(token: str) -> None:
             return orders.status_code, let_in.status_code, refused.status_code
 
     assert asyncio.run(calls()) == (200, 200, 401)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"return": 5},
+        {"return": {"items": [5]}},
+        {"return": {"items": [None, {"id": "x", "quantity": 0, "reason": "other"}]}},
+        {"return": {"items": "many"}},
+        {"return": {"items": [{"id": "x", "quantity": True, "reason": "other"}]}},
+        {"return": {"items": [{"id": "x", "quantity": 1, "reason": "other"}], "note": 12345}},
+    ],
+)
+def test_invalid_input_accepted_lets_through_only_what_it_says(token: str, body: object) -> None:
+    """The defect accepts quantities ≤ 0 and empty item lists; any other garbage (schemathesis
+    sends plenty) is refused as usual with 400, never a 500 from the store."""
+    app = create_app(load_profile("full-manual"), token, frozenset({"invalid_input_accepted"}))
+
+    async def post() -> tuple[int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ref") as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            orders = await client.get("/api/v2/orders", headers=auth)
+            order = orders.json()["orders"][0]
+            line = order["items"][0]["id"]
+            path = f"/api/v2/orders/{order['id']}/returns"
+            garbage = await client.post(path, json=body, headers=auth)
+            zero = {"return": {"items": [{"id": line, "quantity": 0, "reason": "other"}]}}
+            accepted = await client.post(path, json=zero, headers=auth)
+            return garbage.status_code, accepted.status_code
+
+    assert asyncio.run(post()) == (400, 201)

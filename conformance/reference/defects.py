@@ -262,7 +262,9 @@ class InvalidInputAccepted(Dispatcher):
 def _only_bad_quantities(op: Operation, body: dict[str, Any]) -> bool:
     """The createReturn body is fine apart from its quantities or the emptiness of its items."""
     wrapped = body.get("return")
-    items = wrapped.get("items") if isinstance(wrapped, dict) else None
+    if not isinstance(wrapped, dict):
+        return False
+    items = wrapped.get("items")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         return False  # any other garbage is refused as usual: the defect is not a crash
     fixed = {

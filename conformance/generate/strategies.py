@@ -42,11 +42,15 @@ def request_bodies(op_id: str) -> st.SearchStrategy[Any]:
 
 @cache
 def valid_bodies(op_id: str, seed_: int, count: int) -> tuple[Any, ...]:
-    """Up to ``count`` distinct schema-valid bodies for ``op_id``, decided by ``seed_`` alone.
+    """Up to ``count`` distinct schema-valid bodies for ``op_id``, drawn with ``seed_``.
 
     Schemathesis' generator spends ~25 ms on each body, and the bodies do not depend on the
     platform; so a worker that tests many platforms with one seed draws them once. Callers get
-    the same tuple each time and must copy what they change.
+    the same tuple each time and must copy what they change. The same seed gives the same
+    bodies in processes that loaded the same modules, but not across them: schemathesis'
+    generator draws differently once other modules are loaded (seen: `import
+    conformance.reference` first changes what it draws), so a replay goes by the recorded
+    exchanges and scripts, not by the seed alone.
     """
     found: list[Any] = []
 

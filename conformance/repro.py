@@ -20,156 +20,41 @@ import json
 import re
 import shlex
 import urllib.parse
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from conformance.contract import operations
 from conformance.discover import Inventory
 from conformance.findings import REDACTED, Exchange, Finding
+from conformance.repro_captures import (
+    CAPTURED_QUERY,
+    Capture,
+    JsonPath,
+    find_captures,
+    is_id_key,
+    json_leaves,
+    named_by,
+    replay_steps,
+    static_segments,
+)
 from conformance.repro_setup import SETUP_CAP as SETUP_CAP  # re-exported: the cap tests read it
 from conformance.repro_setup import setup_for, split_url
 
 ACCEPTED = "200 <= status < 300"
 """`shows` of findings about a request that had to be refused: the failure is that it was not."""
-MIN_CAPTURE = 3  # shorter values ("1", "ok") match by accident; ids are longer
-CAPTURED_QUERY = ("page",)  # the query values an answer hands out (page.next); filters are input
-"""The list failures that depend on returns outside the failing sequence."""
-JsonPath = tuple[str | int, ...]
 _PLACEHOLDER = "@@conformance-capture-{}@@"
 _SPLIT = re.compile(r"@@conformance-capture-(\d+)@@")
 
 
-@dataclass(frozen=True)
-class _Capture:
-    """A value a later request needs, read from step `source`'s answer at `path`."""
-
-    name: str
-    source: int
-    path: JsonPath
-    value: str
-    numeric: bool
-
-
-def _leaves(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
-    elif isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-        yield path, value
-
-
-def _inputs(exchange: Exchange) -> set[str]:
-    """Every value a request carried (path segments, query values, body leaves), as text."""
-    path, query = split_url(exchange.url)
-    values = {urllib.parse.unquote(seg) for seg in path.split("/") if seg}
-    values |= {v for _, v in query}
-    if not isinstance(exchange.request_body, str):
-        values |= {str(v) for _, v in _leaves(exchange.request_body)}
-    return values
-
-
-def _is_id_key(path: JsonPath) -> bool:
-    """Body values that can name what an earlier answer made: `id`, `…Id` keys."""
-    key = next((k for k in reversed(path) if isinstance(k, str)), "")
-    return key == "id" or key.endswith("Id")
-
-
-def _static_segments() -> frozenset[str]:
-    return frozenset(
-        seg for op in operations() for seg in op.path.split("/") if seg and "{" not in seg
-    )
-
-
-def _needed(exchange: Exchange) -> set[str]:
-    """Values of a request that may come from an earlier answer: the id segments of its path,
-    its page token, the `id` / `…Id` values of its body."""
-    path, query = split_url(exchange.url)
-    static = _static_segments()
-    values = {urllib.parse.unquote(seg) for seg in path.split("/") if seg and seg not in static}
-    values |= {v for k, v in query if k in CAPTURED_QUERY}
-    if not isinstance(exchange.request_body, str):
-        values |= {str(v) for p, v in _leaves(exchange.request_body) if _is_id_key(p)}
-    return {v for v in values if len(v) >= MIN_CAPTURE}
-
-
-def _captures(steps: Sequence[Exchange]) -> dict[int, dict[str, _Capture]]:
-    """For each step, the values it takes from earlier answers: value → capture.
-
-    A value counts as taken from an answer when it appears in that answer and in no request up
-    to it (then it is the store's data, the same on fresh data, like an order id).
-    """
-    names: dict[str, _Capture] = {}
-    result: dict[int, dict[str, _Capture]] = {}
-    sent: list[set[str]] = []
-    for exchange in steps:
-        sent.append((sent[-1] if sent else set()) | _inputs(exchange))
-    for index, exchange in enumerate(steps):
-        wanted: dict[str, _Capture] = {}
-        for value in sorted(_needed(exchange)):
-            capture = names.get(value)
-            if capture is None:
-                capture = _source(steps[:index], sent, value, len(names) + 1)
-            if capture is not None:
-                names[value] = capture
-                wanted[value] = capture
-        result[index] = wanted
-    return result
-
-
-def _source(
-    earlier: Sequence[Exchange], sent: list[set[str]], value: str, n: int
-) -> _Capture | None:
-    for index, exchange in enumerate(earlier):
-        if value in sent[index]:
-            return None  # the suite sent it before any answer had it: input data
-        for path, found in _leaves(exchange.response_body):
-            if str(found) == value:
-                key = next((k for k in reversed(path) if isinstance(k, str)), "value")
-                name = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper() or "VALUE"
-                return _Capture(f"{name}_{n}", index, path, value, not isinstance(found, str))
-    return None
-
-
-def replay_steps(exchanges: Sequence[Exchange], keep_reads: bool = False) -> list[Exchange]:
-    """The steps a replay needs: the writes that succeeded, the reads whose answers a later step
-    reads a value from, and the last exchange (the one that shows the failure).
-
-    A refused write changed nothing, and a read that only checked the state changes nothing
-    either: both are left out, so the script is the sequence the failure needs. `keep_reads`
-    keeps every exchange (a failure shown by several answers together, e.g. pages of a list).
-    """
-    if keep_reads or len(exchanges) < 2:
-        return list(exchanges)
-    *before, last = exchanges
-
-    def ok(e: Exchange) -> bool:
-        return e.status is not None and 200 <= e.status < 300
-
-    candidates = [*(e for e in before if ok(e)), last]
-    captures = _captures(candidates)
-    needed = {i for i, e in enumerate(candidates) if e.method not in ("GET", "HEAD")}
-    needed.add(len(candidates) - 1)
-    while True:  # the reads the needed steps take values from, and the reads those need
-        more = {c.source for i in needed for c in captures[i].values()} - needed
-        if not more:
-            return [e for i, e in enumerate(candidates) if i in needed]
-        needed |= more
-
-
-def _shell_json(body: Any, wanted: dict[str, _Capture]) -> str:
+def _shell_json(body: Any, wanted: dict[str, Capture]) -> str:
     """The body as a shell word: JSON text with the captured values spliced in as variables."""
-    spliced: list[_Capture] = []
+    spliced: list[Capture] = []
 
     def swap(value: Any, path: JsonPath) -> Any:
         if isinstance(value, dict):
             return {k: swap(v, (*path, k)) for k, v in value.items()}
         if isinstance(value, list):
             return [swap(v, (*path, i)) for i, v in enumerate(value)]
-        if value is None or isinstance(value, bool) or not _is_id_key(path):
+        if value is None or isinstance(value, bool) or not is_id_key(path):
             return value
         capture = wanted.get(str(value))
         if capture is None:
@@ -190,9 +75,9 @@ def _shell_json(body: Any, wanted: dict[str, _Capture]) -> str:
     return "".join(words)
 
 
-def _original(body: Any, capture: _Capture) -> Any:
+def _original(body: Any, capture: Capture) -> Any:
     """The value the run sent where `capture` goes (a string, or a number)."""
-    return next((v for p, v in _leaves(body) if str(v) == capture.value and _is_id_key(p)), None)
+    return next((v for p, v in json_leaves(body) if str(v) == capture.value and is_id_key(p)), None)
 
 
 def _dq(text: str) -> str:
@@ -200,10 +85,10 @@ def _dq(text: str) -> str:
     return re.sub(r'([\\"$`])', r"\\\1", text)
 
 
-def _shell_url(exchange: Exchange, wanted: dict[str, _Capture]) -> str:
+def _shell_url(exchange: Exchange, wanted: dict[str, Capture]) -> str:
     """The URL as one double-quoted shell word, `$BASE_URL` first, captured values spliced in."""
     path, query = split_url(exchange.url)
-    static = _static_segments()
+    static = static_segments()
     parts = ["${BASE_URL}"]
     for segment in path.split("/")[1:]:
         capture = None if segment in static else wanted.get(urllib.parse.unquote(segment))
@@ -215,7 +100,7 @@ def _shell_url(exchange: Exchange, wanted: dict[str, _Capture]) -> str:
     return '"' + "".join(parts) + '"'
 
 
-def _curl(exchange: Exchange, wanted: dict[str, _Capture], n: int) -> list[str]:
+def _curl(exchange: Exchange, wanted: dict[str, Capture], n: int) -> list[str]:
     words = ["curl", "-sS", "-o", f'"$work/{n}.json"', "-w", "'%{http_code}'"]
     words += ["-X", exchange.method, _shell_url(exchange, wanted)]
     auth = exchange.request_headers.get("authorization")
@@ -299,9 +184,10 @@ def script(
     """
     steps = list(exchanges)
     last = steps[-1]
-    captures = _captures(steps)
+    captures = find_captures(steps)
     every = {c.value: c for wanted in captures.values() for c in wanted.values()}
     expression = shows or f"status == {last.status!r}"
+    every = {**named_by(expression, steps, len(every)), **every}
     for value, capture in sorted(every.items(), key=lambda kv: -len(kv[0])):
         expression = expression.replace(repr(value), f"var[{capture.name!r}]")
     lines = [

@@ -254,6 +254,34 @@ def test_captured_values_are_spliced_into_paths_and_bodies() -> None:
     assert "[REDACTED]" not in finding.script and "$CONFORMANCE_TOKEN" in sent[0]
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the scripts call curl")
+def test_an_id_only_the_check_names_is_read_from_the_answer_that_made_it() -> None:
+    """A list that leaves out a return just made: no later request sends that return's id, only
+    the check names it. The script reads it from the create's answer (fresh data numbers returns
+    its own way), so it shows the failure with the defect and not without it (seen in a full
+    run: the run's id stayed a literal, and a correct server "showed" the failure)."""
+    from conformance.repro import replayable
+
+    create = _write(
+        "POST",
+        "orders/SHOP-0001/returns",
+        {"return": {"items": [{"id": "SHOP-0001-1", "quantity": 1, "reason": "other"}]}},
+        201,
+        {"success": True, "return": {"returnOrderId": "RET-000055", "status": "requested"}},
+    )
+    listed = _write("GET", "orders/SHOP-0001/returns", None, 200, {"returns": []})
+    shows = "status == 200 and 'RET-000055' not in ids(body)"
+    finding = replayable(
+        "listOrderReturns", "stale_list", "state_machine", "m", [create, listed], shows=shows
+    )
+    assert finding.script is not None
+    assert "'RET-000055'" not in finding.script
+    defect = frozenset({"list_missing_created"})
+    assert replay(finding.script, "full-manual", defect).returncode == 1
+    correct = replay(finding.script, "full-manual", frozenset())
+    assert correct.returncode == 0, correct.stdout[-2000:]
+
+
 def _write(method: str, path: str, body: object, status: int, answer: object) -> Exchange:
     headers = {"authorization": "Bearer [REDACTED]"}
     return Exchange(method, f"http://127.0.0.1:1/api/v2/{path}", headers, body, status, {}, answer)

@@ -20,7 +20,7 @@ from conformance.findings import Exchange, Finding
 from conformance.results import OperationResult, PlatformResult, Provenance, RunResult
 from conformance.verdicts import Verdict, reasons
 
-CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # ./run-tests honours it too
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # ./setup-tests honours it too
 REASON_FOR = {
     Verdict.partial: "nonnormalized_value",
     Verdict.unsupported: "not_supported",
@@ -128,13 +128,13 @@ def quick_run(out: Path, name: str, *defects: str) -> int:
 def chromium(page: Path, *args: str) -> str:
     """Run headless Chromium on a local page; stdout (the DOM for --dump-dom).
 
-    Fails, never skips, when the browser is missing: ./run-tests (the README's test command,
-    which .ci/run calls) installs it.
+    Fails, never skips, when the browser is missing: ./setup-tests (the set-up half of the
+    README's test command, which .ci/run runs) installs it.
     """
     if shutil.which(CHROMIUM) is None and shutil.which("chromium") is None:
         pytest.fail(
             "chromium is not installed, so the HTML cannot be checked in a browser: "
-            "run the tests with ./run-tests, which installs it, or set CHROMIUM=/path/to/chromium"
+            "run ./setup-tests, which installs it, or set CHROMIUM=/path/to/chromium"
         )
     binary = CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:

@@ -218,6 +218,17 @@ class PlatformResult:
     def with_drift(self, drift: Drift) -> tuple[OperationResult, ...]:
         return tuple(r for r in self.operations if r.drift == drift)
 
+    def created_returns(self) -> tuple[Created, ...]:
+        return tuple(c for c in self.created if c.kind == "return")
+
+    def still_open(self) -> tuple[Created, ...]:
+        """Returns the run made that the platform would not cancel: left for the store owner."""
+        return tuple(c for c in self.created_returns() if c.status in lifecycle().open())
+
+    def unmarked(self) -> tuple[Created, ...]:
+        """Returns the run made that show no note: only their ids say the suite made them."""
+        return tuple(c for c in self.created_returns() if c.marked is False)
+
     def not_needed(self) -> dict[str, str]:
         """Operations the platform lacks but does not need, with why (operation -> reason).
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.contract import lifecycle
 from conformance.render.style import CHANGE_STYLES, DRIFT_STYLES, cell_style
 from conformance.results import Change, Drift, OperationResult, PlatformResult
 from conformance.verdicts import reasons
@@ -126,9 +125,7 @@ def render_platform(result: PlatformResult) -> str:
 def _left_behind(result: PlatformResult) -> list[str]:
     """What a store owner must clean up by hand: returns still open (the platform would not
     cancel them) and returns that show no note (only their ids say the suite made them)."""
-    returns = [c for c in result.created if c.kind == "return"]
-    still_open = [c for c in returns if c.status in lifecycle().open()]
-    unmarked = [c for c in returns if c.marked is False]
+    returns, still_open, unmarked = result.created_returns(), result.still_open(), result.unmarked()
     if not still_open and not unmarked:
         return []
     lines = ["## Left on the target", ""]

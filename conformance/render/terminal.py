@@ -114,7 +114,7 @@ def unmarked_lines(run: RunResult, output_dir: Path) -> list[str]:
     say so and where the ids are (an embedded reference store is gone: nothing to find)."""
     lines = []
     for platform in run.platforms:
-        unmarked = [c for c in platform.created if c.kind == "return" and c.marked is False]
+        unmarked = platform.unmarked()
         if unmarked and not platform.target.startswith("reference:"):
             where = output_dir / "reports" / platform.name / "findings.json"
             lines.append(

@@ -126,8 +126,9 @@ def named_by(expression: str, steps: Sequence[Exchange], taken: int) -> dict[str
     """The ids the `shows` expression names that an earlier answer assigned (e.g. the return a
     list leaves out): read from that answer as the script runs, since fresh data has others."""
     found: dict[str, Capture] = {}
+    sent = sent_before(steps)
     for literal in re.findall(r"'([^'\\]+)'", expression):
-        capture = answer_source(steps[:-1], sent_before(steps), literal, taken + len(found) + 1)
+        capture = answer_source(steps[:-1], sent, literal, taken + len(found) + 1)
         if capture is not None and is_id_key(capture.path):
             found[literal] = capture
     return found

@@ -1,6 +1,6 @@
 """Every JSON answer of the reference server, success or error, leaves through `Answers`, so the
 body-wide variations (error details, extra fields) reach every body: the dispatcher's, the auth
-wrapper's 401, the router's 404 / 405 and the throttle's 429."""
+wrapper's 401, the router's 404 / 405, the throttle's 429 and the upstream errors' 502 / 503."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ class ApiError(Exception):
         message: str,
         details: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
-        self.status = error_statuses()[code]
+        # PLATFORM_ERROR is 502 or 503 (contract section 2): `status` picks another than the table's
+        self.status = status or error_statuses()[code]
         self.message = message
         self.details = details or []
         self.headers = headers or {}

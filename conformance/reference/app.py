@@ -26,7 +26,14 @@ from conformance.reference.answers import Answers, ApiError
 from conformance.reference.dispatcher import Dispatcher
 from conformance.reference.profile import Profile
 from conformance.reference.store import Store
-from conformance.reference.wire import BearerAuth, Chunked, Latency, RawPath, Throttle
+from conformance.reference.wire import (
+    BearerAuth,
+    Chunked,
+    Latency,
+    RawPath,
+    Throttle,
+    UpstreamErrors,
+)
 
 __all__ = ["BearerAuth", "Dispatcher", "Latency", "create_app"]
 
@@ -66,6 +73,8 @@ def create_app(
     app = Starlette(routes=routes, exception_handlers={HTTPException: _router_errors(answers)})
     behaviour = profile.behaviour
     # add_middleware wraps: the last one added is the outermost
+    if behaviour.upstream_errors_every:  # behind the auth check: only requests it lets through
+        app.add_middleware(UpstreamErrors, every=behaviour.upstream_errors_every, answers=answers)
     app.add_middleware(BearerAuth, token=token, answers=answers)
     for wrapper in seeded.before_auth(defects):
         app.add_middleware(wrapper, token=token)

@@ -110,6 +110,7 @@ class Behaviour:
     gzip: bool = False
     chunked: bool = False
     throttle_every: int = 0  # every N-th /api/ request is 429 (0: never)
+    upstream_errors_every: int = 0  # 1st, (N+1)-th, ... request of each operation: 503/502
     read_lag: float = 0.0  # seconds a read lags behind the writes
 
 
@@ -175,6 +176,8 @@ def check_behaviour(behaviour: Behaviour, where: str) -> None:
         raise ProfileError(f"{where}: default_limit must be from 1 to 250")
     if behaviour.throttle_every == 1:
         raise ProfileError(f"{where}: throttle_every = 1 would refuse every request")
+    if behaviour.upstream_errors_every == 1:
+        raise ProfileError(f"{where}: upstream_errors_every = 1 would refuse every request")
     for key, normalized in (
         ("reason_names", vocab.return_reason),
         ("fulfillment_status_names", vocab.fulfillment_status),

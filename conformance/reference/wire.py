@@ -5,6 +5,8 @@ RawPath     routes on the raw (still percent-encoded) path, so an id is one path
             when it holds `/` (`%2F`); the dispatcher unquotes each path parameter.
 BearerAuth  `Authorization: Bearer <token>` or 401.
 Throttle    every N-th request is 429 RATE_LIMITED, without Retry-After (variation throttle).
+UpstreamErrors  the 1st, (N+1)-th, ... request of each operation fails upstream: 503 with
+            Retry-After: 0, then 502 without it, in turn; nothing is written (upstream-errors).
 Latency     answers after a delay, as a store across the internet would.
 Chunked     drops Content-Length and sends the body in several chunks (variation chunked).
 """
@@ -75,6 +77,51 @@ class Throttle:
             if self.count % self.every == 0:
                 err = ApiError("RATE_LIMITED", "too many requests; try again")
                 await self.answers.error(err)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# Path segments that name a route; every other segment of an /api/ path is an id.
+_ROUTE_WORDS = frozenset(
+    {"api", "v2", "orders", "returns", "fulfillments", "cancel", "approve", "reject"}
+)
+
+
+def route_of(method: str, path: str) -> str:
+    """`POST /api/v2/orders/*/returns/*/approve`: the operation a request is for, ids aside."""
+    segments = [s if s in _ROUTE_WORDS else "*" for s in path.strip("/").split("/")]
+    return f"{method} /{'/'.join(segments)}"
+
+
+class UpstreamErrors:
+    """The store behind the connector fails now and then: the 1st, (every+1)-th, ... request of
+    each operation (route and method, ids aside) is answered 503 PLATFORM_ERROR with
+    `Retry-After: 0`, and the next such one 502 PLATFORM_ERROR without Retry-After, in turn. The
+    request never reaches the platform (nothing is written), so sending it again succeeds.
+    Counting per operation makes every operation meet one, however few requests it gets."""
+
+    def __init__(self, app: ASGIApp, every: int, answers: Answers) -> None:
+        self.app = app
+        self.every = every
+        self.answers = answers
+        self.counts: dict[str, int] = {}
+        self.failed: dict[str, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _is_api(scope):
+            route = route_of(str(scope["method"]), str(scope["path"]))
+            count = self.counts[route] = self.counts.get(route, 0) + 1
+            if count % self.every == 1:
+                turn = self.failed[route] = self.failed.get(route, 0) + 1
+                if turn % 2 == 1:
+                    err = ApiError(
+                        "PLATFORM_ERROR", "the store is unavailable; try again", status=503
+                    )
+                    response = self.answers.error(err, {"Retry-After": "0"})
+                else:
+                    err = ApiError("PLATFORM_ERROR", "the store did not answer; try again")
+                    response = self.answers.error(err)
+                await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -58,6 +58,7 @@ NAMES = [
     "gzip",
     "chunked",
     "throttle",
+    "upstream-errors",
     "missing-write-405",
     "read-lag",
 ]

@@ -1,6 +1,6 @@
 """Named variations of the transfer (variations.toml), on every platform each applies to: gzip,
-chunked transfer coding, throttling; and error details on the answers only those give (429, the
-405 of a missing write)."""
+chunked transfer coding, throttling, upstream failures; and error details on the answers only
+those give (429, the 405 of a missing write)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,41 @@ def _throttle(api: Api) -> None:
         else:
             expect_ok(response, "listOrders")
     expect_ok(api.call("listOrders"), "listOrders")  # the next one is served
+
+
+@check("upstream-errors")
+def _upstream_errors(api: Api) -> None:
+    every = api.profile.behaviour.upstream_errors_every
+    expect_error(api.call_as(None, "listOrders"), 401, "UNAUTHORIZED")  # refused: not counted
+    # earlier requests (the fixture's) may have counted: find the next failing one first
+    answers = [api.call("listOrders") for _ in range(3 * every)]
+    failed = [n for n, r in enumerate(answers) if r.status_code != 200]
+    assert failed and failed == list(range(failed[0], 3 * every, every)), failed
+    for n in failed:
+        response = answers[n]
+        if response.status_code == 503:
+            expect_error(response, 503, "PLATFORM_ERROR")
+            assert response.headers["retry-after"] == "0"
+        else:
+            expect_error(response, 502, "PLATFORM_ERROR")
+            assert "retry-after" not in response.headers
+    assert {answers[n].status_code for n in failed} == {502, 503}  # in turn
+    for n, response in enumerate(answers):
+        if n not in failed:
+            expect_ok(response, "listOrders")
+    # each operation counts its own requests: the first of another one fails too, and a write
+    # that failed so wrote nothing
+    if api.supports("createReturn"):
+        order = api.take_order()
+        line = order.lines[0]
+        body = {"return": {"items": [{"id": line.id, "quantity": 1, "reason": "other"}]}}
+        lists = "listOrderReturns" if api.supports("listOrderReturns") else "listReturns"
+        where = {"orderId": order.id} if lists == "listOrderReturns" else {}
+        api.call(lists, **where)  # its first request: the failing one
+        before = api.ok(lists, **where)["returns"]
+        expect_error(api.call("createReturn", orderId=order.id, json=body), 503, "PLATFORM_ERROR")
+        assert api.ok(lists, **where)["returns"] == before  # nothing was written
+        api.create(order.id, [(line.id, 1)])  # sent again: served
 
 
 @pytest.mark.parametrize(("name", "platform"), cases(sorted(CHECKS)))

@@ -187,6 +187,9 @@ class Observations:
     platform_notes: list[str] = field(default_factory=list)  # about the run, not one operation
     # operation → check name → [run, passed]: one line per check in JUnit and the reports
     by_check: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # operation → the requests that needed a retry: for each, its transient answers (contract
+    # section 2: a request that succeeds on retry is a note, saying how many needed one)
+    retried_requests: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
     def success(self, operation: str) -> None:
         """A well-formed request to the operation succeeded: the precondition of `supported`."""
@@ -207,6 +210,11 @@ class Observations:
     def failed(self, finding: Finding) -> None:
         self._tally(finding.operation, finding.check, False)
         self.findings.append(finding)
+
+    def retried(self, operation: str, answers: tuple[str, ...]) -> None:
+        """One request of `operation` was sent again after the transient `answers`."""
+        if answers:
+            self.retried_requests.setdefault(operation, []).append(answers)
 
     def note(self, operation: str, text: str) -> None:
         bucket = self.notes.setdefault(operation, [])

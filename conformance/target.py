@@ -62,6 +62,9 @@ class Reply:
     exchange: Exchange
     body: Any
     problem: str | None = None  # timeout | connection_error | rate_limited | invalid_json
+    # The transient answers (contract section 2) this request got before this reply, one per
+    # retry, oldest first: "429", "502", "503", "504" or "timeout". Empty: answered at once.
+    retried: tuple[str, ...] = ()
 
     @property
     def status(self) -> int | None:

@@ -87,6 +87,7 @@ class ReasonCode(StrEnum):
     filter_ignored = "filter_ignored"
     pagination_broken = "pagination_broken"
     rate_limited = "rate_limited"
+    platform_error = "platform_error"
     timeout = "timeout"
     connection_error = "connection_error"
     no_test_data = "no_test_data"

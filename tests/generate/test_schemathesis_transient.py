@@ -22,7 +22,7 @@ from conformance.findings import Exchange, Redactor
 from conformance.generate.schemathesis_stage import SchemathesisDrift, run_schemathesis
 from conformance.generate.schemathesis_stage.transient import TRANSIENT, Transients
 from conformance.reference import create_app, load_profile, with_variations
-from conformance.target import Reply
+from conformance.target import Reply, Target
 from conformance.verdicts import ReasonCode
 
 MAX_EXAMPLES = 5
@@ -98,7 +98,7 @@ def test_a_real_500_is_still_caught_with_upstream_errors(
         token,
         allow_writes=True,
         seed=1,
-        max_examples=10,
+        max_examples=MAX_EXAMPLES,
         unsupported=unsupported_of("full-manual"),
     )
     errors = [f for f in result.findings if f.reason == ReasonCode.server_error]
@@ -265,3 +265,32 @@ def test_a_response_without_its_request_is_drift() -> None:
     with pytest.raises(SchemathesisDrift, match="request"):
         transients.keep(OperationId.createReturn, NS(status_code=503))
     assert target.calls == []
+
+
+def test_the_session_counts_the_stages_retries_and_gives_it_its_target(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import conformance.generate as generate
+    from conformance.discover import Inventory
+    from conformance.findings import Finding
+    from conformance.generate.schemathesis_stage import StageResult
+    from conformance.probes.session import Session, Settings
+
+    target = Target("http://store.test", TOKEN, allow_writes=False)
+    s = Session(target, Inventory(), Settings(allow_writes=False, act_on_existing=False, seed=2))
+    undecided = Finding(
+        OperationId.getReturn, ReasonCode.platform_error, "schemathesis.not_a_server_error", "x"
+    )
+    given: dict[str, Any] = {}
+
+    def stage(*args: Any, **kwargs: Any) -> StageResult:
+        given.update(kwargs)
+        retried = ((OperationId.getReturn, ("503",)), (OperationId.getReturn, ("502", "503")))
+        return StageResult(findings=(undecided,), retried=retried)
+
+    monkeypatch.setattr(generate, "run_schemathesis", stage)
+    generate.schemathesis_phase(s, 1)
+    target.close()
+    assert given["target"] is target  # its retries and request count are the session's
+    assert s.seen.retried_requests == {OperationId.getReturn: [("503",), ("502", "503")]}
+    assert s.seen.for_operation(OperationId.getReturn) == [undecided]

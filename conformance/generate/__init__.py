@@ -66,7 +66,10 @@ def schemathesis_phase(s: Session, max_examples: int) -> None:
         max_time=SCHEMATHESIS_SECONDS,
         consistency_window=s.settings.consistency_window,
         tag=s.tag,
+        target=s.target,  # sends again what was answered 502/503/504, with the session's retries
     )
+    for op, answers in result.retried:
+        s.seen.retried(op, answers)  # contract section 2: counted on the operation, not failed
     for finding in result.findings:
         answer = finding.evidence[-1] if finding.evidence else None
         if (

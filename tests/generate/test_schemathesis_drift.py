@@ -37,6 +37,7 @@ from conformance.generate.schemathesis_stage import (
     run_schemathesis,
 )
 from conformance.reference import create_app, load_profile
+from conformance.target import Target
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +126,7 @@ def test_a_recorder_of_another_shape_stops_the_stage() -> None:
         max_time=1.0,
         consistency_window=0.0,
         redactor=Redactor([token]),
+        resender=Target("http://x", token, allow_writes=True),
     )
     # A recorder without `interactions` (renamed in some future version).
     run.scenario(NS(phase=NS(value="stateful"), recorder=NS(cases={}, checks={})))

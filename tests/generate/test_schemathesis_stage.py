@@ -27,6 +27,7 @@ from conformance.findings import Redactor
 from conformance.generate import schemathesis_stage
 from conformance.generate.schemathesis_stage import StageResult, build_config, run_schemathesis
 from conformance.reference import create_app, load_profile, profile_names
+from conformance.target import Target
 
 MAX_EXAMPLES = 10
 PROFILES = (
@@ -405,6 +406,7 @@ def test_stateful_failure_lands_on_the_operation_that_answered(
         max_time=1.0,
         consistency_window=0.0,
         redactor=Redactor([token]),
+        resender=Target("http://x", token, allow_writes=True),
     )
     template = contract_operation(operation).path
     run.scenario(_fake_scenario(token, template=template, read_path=read_path, read_status=404))

@@ -16,6 +16,11 @@ is configured for it; each adjustment is named where it is made:
 * "Invalid input accepted" only counts when the contract's own schemas and rules find the request
   invalid too: an empty ``status`` filter answered with an empty list is correct, and so is a
   whole-number float (``2.0``) accepted for an integer (JSON Schema's integer).
+* 502/503/504 are transient (contract section 2): schemathesis never sends such a request again,
+  so the stage does, through the suite's ``Target`` and its retries (:mod:`.transient`). Answered
+  then: counted as retried on the operation, not a finding; the same 5xx every time while the
+  requests around it succeed: schemathesis' failure stands; still refused after the budget:
+  ``inconclusive`` (``platform_error``).
 * 429 is throttling: any failure on a 429 answer is dropped (inconclusive) and noted. A request
   without a valid token answered 404 or 400 (not served, not 401) is noted, not failed.
 * A 5xx is a ``server_error`` only, not also an undocumented status.
@@ -34,7 +39,8 @@ created itself (see :func:`.screen.forget_learnt_ids`).
 
 The package splits along its seams: :mod:`.config` (what runs, on which document), :mod:`.adapter`
 (every schemathesis internal, checked against one version), :mod:`.screen` (the contract's say over
-cases and failures), :mod:`.translate` (failures to findings) and :mod:`.run` (one run).
+cases and failures), :mod:`.transient` (502/503/504 sent again), :mod:`.translate` (failures to
+findings) and :mod:`.run` (one run).
 
 Schemathesis' engine is not a public API (its migration guide says so), so the version is pinned to
 the minor it was checked against, and :mod:`.adapter` raises :class:`SchemathesisDrift` on anything
@@ -57,6 +63,7 @@ from conformance.generate.schemathesis_stage.config import (
 )
 from conformance.generate.schemathesis_stage.run import StageResult, _Run
 from conformance.generate.schemathesis_stage.translate import MAX_MESSAGE, REASONS
+from conformance.target import Target
 
 __all__ = [
     "EXTRA_LINKS",
@@ -84,6 +91,7 @@ def run_schemathesis(
     max_time: float = DEFAULT_MAX_TIME,
     consistency_window: float = 0.0,
     tag: str | None = None,
+    target: Target | None = None,
 ) -> StageResult:
     """Run schemathesis against ``base_url`` and translate its failures into findings.
 
@@ -93,11 +101,16 @@ def run_schemathesis(
     ``timeout`` bounds each request and ``max_time`` the whole run (it is stopped after that).
     With a ``consistency_window``, "just created but not found" is not reported: schemathesis
     reads back at once, the probes wait the window.
+    ``target`` (the session's, so its retry budget and request count hold) sends again the
+    requests answered 502/503/504; without one the stage makes its own for ``base_url``.
     Never raises: a schemathesis that cannot run (drift included) is reported in ``notes``, as
     ``schemathesis could not run: …``, and the findings of that run are dropped.
     """
     redactor = Redactor([token])
+    own = None
     try:
+        if target is None:
+            target = own = Target(base_url, token, allow_writes=allow_writes, timeout=timeout)
         run = _Run(
             base_url=base_url,
             token=token,
@@ -110,9 +123,13 @@ def run_schemathesis(
             max_time=max_time,
             consistency_window=consistency_window,
             redactor=redactor,
+            resender=target,
             tag=tag,
         )
         return run.execute()
     except Exception as exc:  # the whole conformance run must not end on a schemathesis problem
         message = redactor.text(f"{type(exc).__name__}: {exc}")[:MAX_MESSAGE]
         return StageResult(notes=(f"{COULD_NOT_RUN}: {message}",))
+    finally:
+        if own is not None:
+            own.close()

@@ -44,6 +44,7 @@ __all__ = [
     "load_schema",
     "read_scenario",
     "route",
+    "sent_request",
 ]
 
 CHECKED_AGAINST = "4.32.5"
@@ -66,6 +67,7 @@ _NAMES = (
     ("schemathesis", "Config"),
     ("schemathesis", "openapi"),
     ("schemathesis.core", "NotSet"),
+    ("schemathesis.core.transport", "Response"),
     ("schemathesis.core.parameters", "ParameterLocation"),
     ("schemathesis.engine", "from_schema"),
     ("schemathesis.engine.events", "ScenarioFinished"),
@@ -120,6 +122,8 @@ def check_api() -> None:
         cls = _get(module, name)
         if missing := [m for m in methods if not callable(getattr(cls, m, None))]:
             raise SchemathesisDrift(f"{module}.{name} lacks {missing}")
+    if "request" not in getattr(_get("schemathesis.core.transport", "Response"), "__slots__", ()):
+        raise SchemathesisDrift("schemathesis.core.transport.Response lacks request")
     location = _get("schemathesis.core.parameters", "ParameterLocation")
     if not {"PATH", "HEADER"} <= set(location.__members__):
         raise SchemathesisDrift("ParameterLocation lacks PATH or HEADER")
@@ -143,6 +147,16 @@ class Call:
     response_headers: dict[str, list[str]]
     response_body: bytes | None
     elapsed: float  # seconds
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The request behind an answer, as schemathesis sent it: enough to send it again."""
+
+    method: str
+    url: str
+    authorization: str | None  # the Authorization header it carried, if any
+    body: bytes | None
 
 
 @dataclass(frozen=True)
@@ -323,6 +337,24 @@ def failure_code(failure: Any) -> str:
         return str(failure.code)
     except AttributeError as exc:
         raise SchemathesisDrift(f"a failure has no code ({exc})") from exc
+
+
+def sent_request(response: Any) -> Sent:
+    """The request a ``filter_failure`` hook's response answered: ``Response.request`` is a
+    ``requests.PreparedRequest`` (4.32.5), with the URL, headers and body bytes as sent."""
+    try:
+        request = response.request
+        method, url, headers, body = request.method, request.url, request.headers, request.body
+    except AttributeError as exc:
+        raise SchemathesisDrift(f"a response does not carry its request ({exc})") from exc
+    authorization = next(
+        (str(v) for k, v in (headers or {}).items() if str(k).lower() == "authorization"), None
+    )
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    elif body is not None and not isinstance(body, bytes):
+        raise SchemathesisDrift(f"a request body is a {type(body).__name__}, not bytes")
+    return Sent(str(method).upper(), str(url), authorization, body)
 
 
 def drew_path_from_pool(case: Any) -> bool:

@@ -19,7 +19,9 @@ from conformance.generate.schemathesis_stage.config import (
     document,
     selected_operations,
 )
+from conformance.generate.schemathesis_stage.transient import TRANSIENT, Resender, Transients
 from conformance.generate.schemathesis_stage.translate import MAX_MESSAGE, finding_or_note
+from conformance.interrupt import Interrupted
 from conformance.verdicts import ReasonCode
 
 __all__ = ["StageResult"]
@@ -45,6 +47,8 @@ class StageResult:
     cases: int = 0  # requests schemathesis sent
     passed_checks: dict[str, int] = field(default_factory=dict)  # operation id → passed checks
     notes: tuple[str, ...] = ()
+    # the requests answered 502/503/504 that were sent again: (operation, transient answers)
+    retried: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class _Run:
@@ -64,6 +68,7 @@ class _Run:
         max_time: float,
         consistency_window: float,
         redactor: Redactor,
+        resender: Resender,
         tag: str | None = None,
     ) -> None:
         self.base_url = base_url
@@ -87,6 +92,8 @@ class _Run:
         self.dropped: Counter[str] = Counter()
         self.cases = 0
         self.drift: adapter.SchemathesisDrift | None = None
+        self.transients = Transients(resender, token, redactor, seed)
+        self.interrupted = False
         self.engine: adapter.Engine | None = None
 
     def note(self, text: str) -> None:
@@ -137,6 +144,11 @@ class _Run:
             except adapter.SchemathesisDrift as exc:
                 run.drifted(exc)
                 return True
+            except Interrupted:  # Ctrl-C during a resend: stop here, raise after the engine
+                run.interrupted = True
+                if run.engine is not None:
+                    run.engine.stop()
+                return False
 
         return filter_failure
 
@@ -161,8 +173,11 @@ class _Run:
     def keep(self, failure: Any, case: Any, response: Any) -> bool:
         status = int(response.status_code or 0) if response is not None else 0
         code = adapter.failure_code(failure)
+        op_id = self.op_id(case)
+        if op_id is not None and status in TRANSIENT and not self.transients.keep(op_id, response):
+            return False  # sent again: answered (counted) or undecided (inconclusive)
         why = screen.drop_reason(
-            self.op_id(case), code, status, case, consistency_window=self.consistency_window
+            op_id, code, status, case, consistency_window=self.consistency_window
         )
         if why:
             self.dropped[why] += 1
@@ -187,16 +202,23 @@ class _Run:
             elif event.reason != "completed" and self.drift is None:
                 elapsed = time.monotonic() - started
                 self.note(f"schemathesis stopped early ({event.reason}) after {elapsed:.0f} s")
+        if self.interrupted:
+            raise Interrupted
         if self.drift is not None:
             raise self.drift
         for why, template in _DROPPED_NOTES.items():
             if self.dropped[why]:
                 self.note(template.format(n=self.dropped[why]))
+        if resent := self.transients.note():
+            self.note(resent)
+        for finding in self.transients.findings:
+            self.findings.setdefault(finding.key, finding)
         return StageResult(
             findings=tuple(self.findings.values()),
             cases=self.cases,
             passed_checks=dict(sorted(self.passed.items())),
             notes=tuple(self.notes),
+            retried=tuple(self.transients.retried),
         )
 
     def scenario(self, event: Any) -> None:

@@ -16,7 +16,7 @@ from conformance.contract import OperationId, lifecycle, operation
 from conformance.discover import MARK, Inventory, KnownReturn
 from conformance.findings import Finding, Observations
 from conformance.probes.wire import DATA_KEY, check_answer
-from conformance.target import NO_BODY, Auth, Reply, Target
+from conformance.target import NO_BODY, TRANSIENT_STATUSES, Auth, Reply, Target
 from conformance.verdicts import ReasonCode
 
 __all__ = ["DATA_KEY", "Read", "Session", "Settings"]
@@ -212,6 +212,7 @@ class Session:
             )
         if op.method != "GET":
             self._last_write = time.monotonic()
+        self.seen.retried(op_id, reply.retried, recovered=not _ran_out(reply))
         if op_id == OperationId.createReturn and reply.ok:
             self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
         elif reply.ok and (op.kind == "action" or op_id == OperationId.createReturnFulfillment):
@@ -311,3 +312,17 @@ class Session:
     def probe_tag(self) -> str:
         """The note on what the probes of invalid or beyond-contract input create."""
         return f"{self.tag}, input probe"
+
+
+def _ran_out(reply: Reply) -> bool:
+    """The request got no answer but transient ones, however often it was sent (the wire checks
+    record why: rate_limited, platform_error, timeout, or a 5xx on that input)."""
+    return (
+        reply.problem
+        in (
+            ReasonCode.rate_limited,
+            ReasonCode.platform_error,
+            ReasonCode.timeout,
+        )
+        or (reply.status or 0) in TRANSIENT_STATUSES
+    )

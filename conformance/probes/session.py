@@ -7,6 +7,7 @@ operation that answered.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from conformance.contract import OperationId, lifecycle, operation
 from conformance.discover import MARK, Inventory, KnownReturn
 from conformance.findings import Finding, Observations
+from conformance.probes import readback
 from conformance.probes.wire import DATA_KEY, check_answer
 from conformance.target import NO_BODY, TRANSIENT_STATUSES, Auth, Reply, Target
 from conformance.verdicts import ReasonCode
@@ -210,6 +212,9 @@ class Session:
             reply = self.target.call(
                 op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
             )
+        adopted = False
+        if op.method != "GET" and reply.problem == ReasonCode.timeout and auth == "valid":
+            reply, adopted = self._after_write_timeout(op_id, params or {}, body, reply)
         if op.method != "GET":
             self._last_write = time.monotonic()
         self.seen.retried(op_id, reply.retried, recovered=not _ran_out(reply))
@@ -217,8 +222,31 @@ class Session:
             self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
         elif reply.ok and (op.kind == "action" or op_id == OperationId.createReturnFulfillment):
             self.inventory.record_write(params or {}, reply.exchange)  # likewise
-        check_answer(self, op, reply, well_formed and auth == "valid", beyond)
+        if not adopted:  # an adopted write's answer is the read that found it, checked there
+            check_answer(self, op, reply, well_formed and auth == "valid", beyond)
         return reply
+
+    def _after_write_timeout(
+        self, op_id: str, params: dict[str, str], body: Any, reply: Reply
+    ) -> tuple[Reply, bool]:
+        """A write that timed out may have happened (unlike a transient 5xx, which wrote
+        nothing): read it back before sending it again, so the suite never makes a second
+        return (or fulfillment, or action) without knowing it. (reply, adopted): the write
+        found done (adopted, noted), or its one resend, or the timeout when the read cannot
+        tell."""
+        found = readback.find(self, op_id, params, body)
+        if found is None:  # not done: sent once more, like a request that wrote nothing
+            op = operation(op_id)
+            again = self.target.call(op.method, op.url_path(**params), body=body)
+            return dataclasses.replace(again, retried=("timeout", *again.retried)), False
+        if not isinstance(found, dict):
+            return reply, False  # the read cannot tell: the timeout stays (inconclusive)
+        self.seen.note(
+            op_id,
+            "a write timed out but had taken effect: the suite read it back and went on "
+            "with what it found, without sending it again",
+        )
+        return readback.adopted(reply, found), True
 
     def collect(
         self, op_id: str, params: dict[str, str], max_pages: int = 50

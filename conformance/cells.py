@@ -76,6 +76,13 @@ class Retried:
             "budget (see the findings)"
         )
 
+    @property
+    def short(self) -> str:
+        """The tally in a few words, for one line per platform: `41 (503 ×21, 502 ×20)`."""
+        why = ", ".join(f"{answer} ×{n}" for answer, n in self.answers)
+        ran_out = f", {self.exhausted} still refused after the budget" if self.exhausted else ""
+        return f"{self.requests} ({why}{ran_out})"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "requests": self.requests,

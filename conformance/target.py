@@ -130,11 +130,11 @@ class Target:
         self.requests_sent = 0
         self.connections = max(1, connections)
         self._budget = threading.Lock()
-        # The requests around a failing one (shared by call_many's threads, hence the lock):
-        # how many answers were 2xx so far, and the last read that got one (path, query).
+        # The requests around a failing one (shared by call_many's threads, hence the lock),
+        # per pool (`_pool`): how many answers were 2xx so far, and the last read that got one.
         self._state = threading.Lock()
-        self._successes = 0
-        self._last_success: tuple[str, dict[str, str] | None] | None = None
+        self._successes: dict[str, int] = {}
+        self._last_read: dict[str, tuple[str, dict[str, str] | None]] = {}
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
@@ -163,7 +163,12 @@ class Target:
         body: Any = NO_BODY,
         auth: Auth = "valid",
         raw_body: bytes | None = None,
+        route: str | None = None,
     ) -> Reply:
+        """Send one request, again after transient answers (module docstring). `route` names
+        the operation it belongs to (an operation id): the requests around a failing one are
+        judged among the same operation's reads, or for a write among the operations' reads,
+        so that a part of the API that is down is never taken for a 5xx on one input."""
         interrupt.check()  # Ctrl-C in the main process: stop at the next request
         if method != "GET" and not self.allow_writes:
             raise WritesNotAllowed(f"{method} {path} in a run without --allow-writes")
@@ -183,7 +188,8 @@ class Target:
             method, path, params=params, headers=headers, content=content
         )
         sent_body = body if body is not NO_BODY else raw_body
-        successes_before = self._count_successes()
+        pool = _pool(method, route)
+        successes_before = self._count_successes(pool)
         answers: list[str] = []
         waited = 0.0
         while True:
@@ -191,7 +197,7 @@ class Target:
             answer = _transient(reply, method, answers)
             if answer is None:
                 if reply.ok:
-                    self._succeeded(method, path, params, auth)
+                    self._succeeded(method, path, params, auth, route)
                 return dataclasses.replace(reply, retried=tuple(answers))
             pause = self._pause(retry_after, len(answers))
             if (
@@ -199,7 +205,7 @@ class Target:
                 or waited + pause > MAX_TOTAL_WAIT
                 or not self._reserve()
             ):
-                return self._ran_out(reply, answers, successes_before, (path, params))
+                return self._ran_out(reply, answers, pool, successes_before, (path, params))
             answers.append(answer)
             time.sleep(pause)
             waited += pause
@@ -216,6 +222,7 @@ class Target:
         self,
         reply: Reply,
         answers: list[str],
+        pool: str,
         successes_before: int,
         this: tuple[str, dict[str, str] | None],
     ) -> Reply:
@@ -228,20 +235,20 @@ class Target:
             return dataclasses.replace(reply, problem=ReasonCode.rate_limited, retried=retried)
         final = str(reply.status)
         same = all(answer == final for answer in answers)
-        if same and successes_before > 0 and self._store_answers(successes_before, this):
+        if same and successes_before > 0 and self._store_answers(pool, successes_before, this):
             return dataclasses.replace(reply, retried=retried)  # a 5xx on this input
         return dataclasses.replace(reply, problem=ReasonCode.platform_error, retried=retried)
 
     def _store_answers(
-        self, successes_before: int, this: tuple[str, dict[str, str] | None]
+        self, pool: str, successes_before: int, this: tuple[str, dict[str, str] | None]
     ) -> bool:
-        """Whether other requests succeed now, after this one kept failing: one that ran
-        meanwhile (side by side) got a 2xx, or the last read that succeeded succeeds again
-        (sent once more; a read, so it changes nothing)."""
+        """Whether other requests of its pool succeed now, after this one kept failing: one
+        that ran meanwhile (side by side) got a 2xx, or the pool's last read that succeeded
+        succeeds again (sent once more, unscored; a read, so it changes nothing)."""
         with self._state:
-            if self._successes > successes_before:
+            if self._successes.get(pool, 0) > successes_before:
                 return True
-            control = self._last_success
+            control = self._last_read.get(pool)
         if control is None or control == this or not self._reserve():
             return False
         path, params = control
@@ -249,30 +256,51 @@ class Target:
             "GET", path, params=params, headers={"Authorization": f"Bearer {self._token}"}
         )
         reply, _ = self._send(request, None)
-        if reply.ok:
-            self._succeeded("GET", path, params, "valid")
         return reply.ok
 
-    def _count_successes(self) -> int:
+    def _count_successes(self, pool: str) -> int:
         with self._state:
-            return self._successes
+            return self._successes.get(pool, 0)
 
-    def _succeeded(self, method: str, path: str, params: dict[str, str] | None, auth: Auth) -> None:
+    def _succeeded(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        auth: Auth,
+        route: str | None,
+    ) -> None:
+        """A 2xx: counted in every pool it belongs to (its operation's, every operation's
+        reads and writes, and the whole target's); a read also becomes the pool's control."""
+        pools = [ANY] + ([route, OPERATIONS] if route is not None else [])
         with self._state:
-            self._successes += 1
-            if method == "GET" and auth == "valid":
-                self._last_success = (path, dict(params) if params else None)
+            for pool in pools:
+                self._successes[pool] = self._successes.get(pool, 0) + 1
+                if method == "GET" and auth == "valid":
+                    self._last_read[pool] = (path, dict(params) if params else None)
 
-    def call_many(self, gets: Sequence[tuple[str, dict[str, str] | None, Auth]]) -> list[Reply]:
-        """Independent GETs (path, query, auth), at most `connections` in flight at once.
+    def call_many(
+        self,
+        gets: Sequence[tuple[str, dict[str, str] | None, Auth]],
+        routes: Sequence[str | None] | None = None,
+    ) -> list[Reply]:
+        """Independent GETs (path, query, auth), at most `connections` in flight at once;
+        `routes`: the operation each belongs to (see `call`), None for none.
 
         Only reads: they change nothing, so their order at the server does not matter. The
         replies come back in the order asked, each exactly as `call` would have returned it.
         """
+        named = list(routes) if routes is not None else [None] * len(gets)
+        asks = [(*g, r) for g, r in zip(gets, named, strict=True)]
         if self.connections < 2 or len(gets) < 2:
-            return [self.call("GET", path, params=query, auth=auth) for path, query, auth in gets]
+            return [
+                self.call("GET", path, params=query, auth=auth, route=route)
+                for path, query, auth, route in asks
+            ]
         with ThreadPoolExecutor(max_workers=min(self.connections, len(gets))) as pool:
-            return list(pool.map(lambda g: self.call("GET", g[0], params=g[1], auth=g[2]), gets))
+            return list(
+                pool.map(lambda a: self.call("GET", a[0], params=a[1], auth=a[2], route=a[3]), asks)
+            )
 
     def _reserve(self) -> bool:
         """Count one request against `max_requests`; False when the budget is spent."""
@@ -364,6 +392,19 @@ def _retry_after(value: str | None) -> float | None:
     if value and value.strip().isdigit():
         return min(float(value.strip()), MAX_RETRY_WAIT)
     return None
+
+
+ANY = "*"  # pool: every request of the target (requests that name no operation)
+OPERATIONS = "operations"  # pool: the scored operations' requests (a write's neighbours)
+
+
+def _pool(method: str, route: str | None) -> str:
+    """Where to look for the requests around a failing one: a read among its own operation's
+    reads (a part of the API that is down stays down for all of them), a write among every
+    operation's reads (a write is never sent again just to compare), the rest anywhere."""
+    if route is None:
+        return ANY
+    return route if method == "GET" else OPERATIONS
 
 
 def _transient(reply: Reply, method: str, before: list[str]) -> str | None:

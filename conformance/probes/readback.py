@@ -58,7 +58,7 @@ def _read(s: Session, op_id: str, params: dict[str, str]) -> Reply | None:
     with its retries recorded on the operation read."""
     op = operation(op_id)
     query = {"limit": "250"} if op.is_list and op_id not in s.limit_refused else None
-    reply = s.target.call("GET", op.url_path(**params), params=query)
+    reply = s.target.call("GET", op.url_path(**params), params=query, route=op_id)
     s.seen.retried(op_id, reply.retried)
     return reply if reply.ok else None
 

@@ -175,7 +175,8 @@ class Session:
         if len(keys) < 2:
             return
         replies = self.target.call_many(
-            [(path, dict(query) or None, auth) for path, query, auth in keys]
+            [(path, dict(query) or None, auth) for path, query, auth in keys],
+            routes=[op_id for op_id, *_ in reads],
         )
         for key, reply in zip(keys, replies, strict=True):
             self._ready.setdefault(key, []).append(reply)
@@ -210,7 +211,13 @@ class Session:
             reply = waiting.pop(0)
         else:
             reply = self.target.call(
-                op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
+                op.method,
+                path,
+                params=query,
+                body=body,
+                auth=auth,
+                raw_body=raw_body,
+                route=op_id,
             )
         adopted = False
         if op.method != "GET" and reply.problem == ReasonCode.timeout and auth == "valid":
@@ -237,7 +244,7 @@ class Session:
         found = readback.find(self, op_id, params, body)
         if found is None:  # not done: sent once more, like a request that wrote nothing
             op = operation(op_id)
-            again = self.target.call(op.method, op.url_path(**params), body=body)
+            again = self.target.call(op.method, op.url_path(**params), body=body, route=op_id)
             return dataclasses.replace(again, retried=("timeout", *again.retried)), False
         if not isinstance(found, dict):
             return reply, False  # the read cannot tell: the timeout stays (inconclusive)

@@ -412,7 +412,7 @@ def _transient(reply: Reply, method: str, before: list[str]) -> str | None:
     "timeout" for a read that timed out the first time), else None. A write that timed out
     may have happened: the session reads it back before sending it again (never here)."""
     if reply.problem == ReasonCode.timeout:
-        return "timeout" if method == "GET" and "timeout" not in before else None
+        return ReasonCode.timeout if method == "GET" and ReasonCode.timeout not in before else None
     if reply.problem in (None, "invalid_json") and reply.status in TRANSIENT_STATUSES:
         return str(reply.status)
     return None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from conformance.contract import OperationId, operation
 from conformance.discover import same_items
 from conformance.target import Reply
+from conformance.verdicts import ReasonCode
 
 if TYPE_CHECKING:
     from conformance.probes.session import Session
@@ -50,7 +51,7 @@ def adopted(timed_out: Reply, found: dict[str, Any], key: str | None = None) -> 
         response_body={"success": True, key: found},
         error=None,
     )
-    return Reply(exchange, {"success": True, key: found}, None, retried=("timeout",))
+    return Reply(exchange, {"success": True, key: found}, None, retried=(ReasonCode.timeout,))
 
 
 def _read(s: Session, op_id: str, params: dict[str, str]) -> Reply | None:

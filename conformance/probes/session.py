@@ -245,7 +245,7 @@ class Session:
         if found is None:  # not done: sent once more, like a request that wrote nothing
             op = operation(op_id)
             again = self.target.call(op.method, op.url_path(**params), body=body, route=op_id)
-            return dataclasses.replace(again, retried=("timeout", *again.retried)), False
+            return dataclasses.replace(again, retried=(ReasonCode.timeout, *again.retried)), False
         if not isinstance(found, dict):
             return reply, False  # the read cannot tell: the timeout stays (inconclusive)
         self.seen.note(

@@ -500,6 +500,15 @@ def test_a_502_then_success_is_a_note_with_the_count(faulty: Callable[..., Outco
     assert "1 request needed a retry (502 ×1), and then succeeded" in got["notes"]
     assert "retried requests on shop: getReturn 1 (502 ×1)" in outcome.out
     assert "retried requests 1 (502 ×1)" in outcome.files  # the HTML report
+    # the matrix with `retried` is one its schema accepts, and reads back the same
+    from conformance import schemas
+    from conformance.results import MATRIX_SCHEMA, PlatformResult
+
+    assert schemas.violations(MATRIX_SCHEMA, outcome.matrix) == []
+    again = PlatformResult.from_json(outcome.matrix)
+    retried = again.cell("getReturn").retried
+    assert retried is not None and retried.requests == 1 and retried.answers == (("502", 1),)
+    assert again.to_json()["operations"] == outcome.matrix["operations"]
 
 
 def test_the_same_5xx_every_time_while_others_succeed_is_failing(

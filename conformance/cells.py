@@ -40,6 +40,64 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Retried:
+    """The requests of one operation that got transient answers before their reply (contract
+    section 2: one that then succeeds is a note, saying how many needed a retry; shown as WPT
+    shows flaky tests, never swallowed)."""
+
+    requests: int
+    answers: tuple[tuple[str, int], ...]  # (transient answer, how many times), most first
+    exhausted: int = 0  # of `requests`: still only transient answers when the budget ran out
+
+    @classmethod
+    def of(cls, requests: list[tuple[str, ...]], exhausted: int = 0) -> Retried | None:
+        """The tally of an operation's retried requests (each: its transient answers)."""
+        if not requests:
+            return None
+        counts: dict[str, int] = {}
+        for answers in requests:
+            for answer in answers:
+                counts[answer] = counts.get(answer, 0) + 1
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return cls(len(requests), tuple(ordered), exhausted)
+
+    @property
+    def note(self) -> str:
+        """The sentence the cell's notes, the terminal and the reports show."""
+        why = ", ".join(f"{answer} ×{n}" for answer, n in self.answers)
+        plural = "request" if self.requests == 1 else "requests"
+        head = f"{self.requests} {plural} needed a retry ({why})"
+        if not self.exhausted:
+            return head + (
+                ", and each then succeeded" if self.requests > 1 else ", and then succeeded"
+            )
+        return (
+            f"{head}; {self.exhausted} of them still got only transient answers after the retry "
+            "budget (see the findings)"
+        )
+
+    @property
+    def short(self) -> str:
+        """The tally in a few words, for one line per platform: `41 (503 ×21, 502 ×20)`."""
+        why = ", ".join(f"{answer} ×{n}" for answer, n in self.answers)
+        ran_out = f", {self.exhausted} still refused after the budget" if self.exhausted else ""
+        return f"{self.requests} ({why}{ran_out})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "answers": dict(self.answers),
+            "exhausted": self.exhausted,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Retried:
+        answers = {str(k): int(v) for k, v in dict(data.get("answers", {})).items()}
+        ordered = sorted(answers.items(), key=lambda item: (-item[1], item[0]))
+        return cls(int(data["requests"]), tuple(ordered), int(data.get("exhausted", 0)))
+
+
+@dataclass(frozen=True)
 class OperationResult:
     """One cell: the verdict of one operation on one platform, and why."""
 
@@ -56,6 +114,7 @@ class OperationResult:
     drift: Drift | None = None
     baseline: BaselineCell | None = None
     expected: Expectation | None = None
+    retried: Retried | None = None  # the requests that needed a retry (transient answers)
 
     @property
     def decided(self) -> bool:
@@ -103,6 +162,8 @@ class OperationResult:
             },
             "notes": list(self.notes),
         }
+        if self.retried:
+            data["retried"] = self.retried.to_json()
         if self.rerun:
             data["reproduce"] = self.rerun
         data["declared"] = self.declared.to_json() if self.declared else None
@@ -131,6 +192,7 @@ class OperationResult:
             drift=Drift(data["drift"]) if data.get("drift") else None,
             baseline=BaselineCell.from_json(data["baseline"]) if data.get("baseline") else None,
             expected=Expectation.from_json(data["expected"]) if data.get("expected") else None,
+            retried=Retried.from_json(data["retried"]) if data.get("retried") else None,
         )
 
     @property

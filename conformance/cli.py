@@ -125,6 +125,7 @@ def _run_config(args: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         seed=args.seed,
         config_file=args.config,
         timeout=args.timeout,
+        retry_pause=args.retry_pause,
         defects=defects,
         variations=cli_args.variations(args.variation),
         max_examples=args.max_examples,

@@ -72,6 +72,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--config", metavar="FILE", help="TOML config (can list several platforms)")
     run.add_argument("--timeout", type=float, help="per-request timeout in seconds (default 10)")
     run.add_argument(
+        "--retry-pause",
+        type=float,
+        metavar="SECONDS",
+        help="first pause before sending again a 429/502/503/504 that gives no Retry-After, "
+        "doubled at each retry (default 0.5)",
+    )
+    run.add_argument(
         "--max-examples",
         type=int,
         metavar="N",

@@ -18,7 +18,7 @@ from typing import Any
 from conformance.errors import ConfigError, UsageError
 from conformance.reference.profile import load_profile, profile_names
 from conformance.reference.variations import check_variations, needed_window
-from conformance.target import check_base_url
+from conformance.target import DEFAULT_RETRY_PAUSE, check_base_url
 
 TOKEN_ENV = "CONFORMANCE_TOKEN"
 REFERENCE_PREFIX = "reference:"
@@ -61,6 +61,9 @@ class RunConfig:
     seed: int
     output_dir: Path
     timeout: float = 10.0
+    # The first pause before sending again a transient answer without Retry-After (contract
+    # section 2), doubled at each retry: small for loopback tests, larger for a real store.
+    retry_pause: float = DEFAULT_RETRY_PAUSE
     consistency_window: float = 0.0
     max_examples: int = 0
     max_requests: int | None = None
@@ -198,6 +201,7 @@ def build(
     seed: int | None = None,
     config_file: str | None = None,
     timeout: float | None = None,
+    retry_pause: float | None = None,
     max_examples: int | None = None,
     max_requests: int | None = None,
     connections: int | None = None,
@@ -298,6 +302,12 @@ def build(
     timeout_value = timeout if timeout is not None else float(file.get("timeout", 10.0))
     if timeout_value <= 0:
         raise UsageError("--timeout must be positive", "e.g. --timeout 10")
+    pause = retry_pause if retry_pause is not None else file.get("retry_pause", DEFAULT_RETRY_PAUSE)
+    if not isinstance(pause, int | float) or isinstance(pause, bool) or not 0 <= pause <= 60:
+        raise UsageError(
+            "--retry-pause must be a number of seconds from 0 to 60",
+            f"e.g. --retry-pause {DEFAULT_RETRY_PAUSE}",
+        )
     examples = (
         max_examples if max_examples is not None else file.get("max_examples", DEFAULT_MAX_EXAMPLES)
     )
@@ -325,6 +335,7 @@ def build(
         seed=chosen_seed,
         output_dir=Path(output_dir or file.get("output_dir") or "."),
         timeout=timeout_value,
+        retry_pause=float(pause),
         consistency_window=_window(file, platforms),
         command=command,
         max_examples=examples,

@@ -190,6 +190,8 @@ class Observations:
     # operation → the requests that needed a retry: for each, its transient answers (contract
     # section 2: a request that succeeds on retry is a note, saying how many needed one)
     retried_requests: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    # operation → how many of those requests still had no answer after the retry budget
+    retries_ran_out: dict[str, int] = field(default_factory=dict)
 
     def success(self, operation: str) -> None:
         """A well-formed request to the operation succeeded: the precondition of `supported`."""
@@ -211,10 +213,13 @@ class Observations:
         self._tally(finding.operation, finding.check, False)
         self.findings.append(finding)
 
-    def retried(self, operation: str, answers: tuple[str, ...]) -> None:
-        """One request of `operation` was sent again after the transient `answers`."""
+    def retried(self, operation: str, answers: tuple[str, ...], recovered: bool = True) -> None:
+        """One request of `operation` was sent again after the transient `answers`; not
+        `recovered`: it still got only transient answers when the retry budget ran out."""
         if answers:
             self.retried_requests.setdefault(operation, []).append(answers)
+            if not recovered:
+                self.retries_ran_out[operation] = self.retries_ran_out.get(operation, 0) + 1
 
     def note(self, operation: str, text: str) -> None:
         bucket = self.notes.setdefault(operation, [])

@@ -6,6 +6,7 @@ reason, `supported` needs a well-formed request that succeeded, else the cell is
 
 from __future__ import annotations
 
+from conformance.cells import Retried
 from conformance.findings import Finding, Observations
 from conformance.results import OperationResult
 from conformance.verdicts import ReasonCode, Verdict, combine, reason
@@ -33,6 +34,12 @@ def judge(operation: str, seen: Observations, rerun: str | None = None) -> Opera
         key=lambda code: -reason(code).verdict.severity,
     )
     findings.sort(key=lambda f: -reason(f.reason).verdict.severity)
+    retried = Retried.of(
+        seen.retried_requests.get(operation, []), seen.retries_ran_out.get(operation, 0)
+    )
+    notes = tuple(seen.notes.get(operation, ()))
+    if retried is not None:
+        notes += (retried.note,)  # contract section 2: a note, never a deviation
     return OperationResult(
         operation=operation,
         verdict=verdict,
@@ -40,7 +47,8 @@ def judge(operation: str, seen: Observations, rerun: str | None = None) -> Opera
         findings=tuple(findings),
         checks_run=seen.checks_run.get(operation, 0),
         checks_passed=seen.checks_passed.get(operation, 0),
-        notes=tuple(seen.notes.get(operation, ())),
+        notes=notes,
+        retried=retried,
         by_check=tuple(
             (name, run, ok) for name, (run, ok) in sorted(seen.by_check.get(operation, {}).items())
         ),

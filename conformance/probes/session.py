@@ -7,6 +7,7 @@ operation that answered.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from typing import Any
 from conformance.contract import OperationId, lifecycle, operation
 from conformance.discover import MARK, Inventory, KnownReturn
 from conformance.findings import Finding, Observations
+from conformance.probes import readback
 from conformance.probes.wire import DATA_KEY, check_answer
-from conformance.target import NO_BODY, Auth, Reply, Target
+from conformance.target import NO_BODY, TRANSIENT_STATUSES, Auth, Reply, Target
 from conformance.verdicts import ReasonCode
 
 __all__ = ["DATA_KEY", "Read", "Session", "Settings"]
@@ -173,7 +175,8 @@ class Session:
         if len(keys) < 2:
             return
         replies = self.target.call_many(
-            [(path, dict(query) or None, auth) for path, query, auth in keys]
+            [(path, dict(query) or None, auth) for path, query, auth in keys],
+            routes=[op_id for op_id, *_ in reads],
         )
         for key, reply in zip(keys, replies, strict=True):
             self._ready.setdefault(key, []).append(reply)
@@ -208,16 +211,49 @@ class Session:
             reply = waiting.pop(0)
         else:
             reply = self.target.call(
-                op.method, path, params=query, body=body, auth=auth, raw_body=raw_body
+                op.method,
+                path,
+                params=query,
+                body=body,
+                auth=auth,
+                raw_body=raw_body,
+                route=op_id,
             )
+        adopted = False
+        if op.method != "GET" and reply.problem == ReasonCode.timeout and auth == "valid":
+            reply, adopted = self._after_write_timeout(op_id, params or {}, body, reply)
         if op.method != "GET":
             self._last_write = time.monotonic()
+        self.seen.retried(op_id, reply.retried, recovered=not _ran_out(reply))
         if op_id == OperationId.createReturn and reply.ok:
             self.inventory.record_creation(reply.exchange)  # for replay scripts (repro.py)
         elif reply.ok and (op.kind == "action" or op_id == OperationId.createReturnFulfillment):
             self.inventory.record_write(params or {}, reply.exchange)  # likewise
-        check_answer(self, op, reply, well_formed and auth == "valid", beyond)
+        if not adopted:  # an adopted write's answer is the read that found it, checked there
+            check_answer(self, op, reply, well_formed and auth == "valid", beyond)
         return reply
+
+    def _after_write_timeout(
+        self, op_id: str, params: dict[str, str], body: Any, reply: Reply
+    ) -> tuple[Reply, bool]:
+        """A write that timed out may have happened (unlike a transient 5xx, which wrote
+        nothing): read it back before sending it again, so the suite never makes a second
+        return (or fulfillment, or action) without knowing it. (reply, adopted): the write
+        found done (adopted, noted), or its one resend, or the timeout when the read cannot
+        tell."""
+        found = readback.find(self, op_id, params, body)
+        if found is None:  # not done: sent once more, like a request that wrote nothing
+            op = operation(op_id)
+            again = self.target.call(op.method, op.url_path(**params), body=body, route=op_id)
+            return dataclasses.replace(again, retried=(ReasonCode.timeout, *again.retried)), False
+        if not isinstance(found, dict):
+            return reply, False  # the read cannot tell: the timeout stays (inconclusive)
+        self.seen.note(
+            op_id,
+            "a write timed out but had taken effect: the suite read it back and went on "
+            "with what it found, without sending it again",
+        )
+        return readback.adopted(reply, found), True
 
     def collect(
         self, op_id: str, params: dict[str, str], max_pages: int = 50
@@ -311,3 +347,17 @@ class Session:
     def probe_tag(self) -> str:
         """The note on what the probes of invalid or beyond-contract input create."""
         return f"{self.tag}, input probe"
+
+
+def _ran_out(reply: Reply) -> bool:
+    """The request got no answer but transient ones, however often it was sent (the wire checks
+    record why: rate_limited, platform_error, timeout, or a 5xx on that input)."""
+    return (
+        reply.problem
+        in (
+            ReasonCode.rate_limited,
+            ReasonCode.platform_error,
+            ReasonCode.timeout,
+        )
+        or (reply.status or 0) in TRANSIENT_STATUSES
+    )

@@ -47,6 +47,7 @@ PROBLEM_REASONS = {
     ReasonCode.timeout: ReasonCode.timeout,
     ReasonCode.connection_error: ReasonCode.connection_error,
     ReasonCode.rate_limited: ReasonCode.rate_limited,
+    ReasonCode.platform_error: ReasonCode.platform_error,
     "budget": ReasonCode.budget_exhausted,
 }
 
@@ -60,19 +61,13 @@ def check_answer(
     if op_id not in DATA_KEY:  # discovery reads are not scored
         return
     if reply.problem in PROBLEM_REASONS:
-        s.finding(
-            op_id,
-            PROBLEM_REASONS[reply.problem],
-            "answers",
-            f"no usable answer: {reply.problem}",
-            reply,
-        )
+        s.finding(op_id, PROBLEM_REASONS[reply.problem], "answers", _unusable(reply), reply)
         return
     status = reply.status
     if status is None:
         return
     if status >= 500 and status != 501:
-        s.finding(op_id, ReasonCode.server_error, "no_server_error", f"answered {status}", reply)
+        s.finding(op_id, ReasonCode.server_error, "no_server_error", _server_error(reply), reply)
         return
     if well_formed and status in UNSUPPORTED_STATUSES:
         reason = UNSUPPORTED_STATUSES[status]
@@ -112,6 +107,31 @@ def check_answer(
         )
         return
     _body_checks(s, op, reply)
+
+
+def _unusable(reply: Reply) -> str:
+    """Why a request got no usable answer, with the transient answers it was sent again after."""
+    if not reply.retried:
+        return f"no usable answer: {reply.problem}"
+    last = str(reply.status) if reply.status is not None else reply.problem
+    tried = ", ".join([*reply.retried, str(last)])
+    return (
+        f"no usable answer: {reply.problem} (sent {len(reply.retried) + 1} times, answered "
+        f"{tried}; contract section 2: still refused after the retry budget is undecided)"
+    )
+
+
+def _server_error(reply: Reply) -> str:
+    """A 5xx: at once (500 is never transient), or the same 502/503/504 every time this request
+    was sent while the requests around it succeeded (the Target decided that; contract section
+    2: a 5xx on that input)."""
+    if not reply.retried:
+        return f"answered {reply.status}"
+    return (
+        f"answered {reply.status} the same {len(reply.retried) + 1} times (sent again after each, "
+        "with pauses) while the requests around it succeeded: a 5xx on this input, not a "
+        "transient failure (contract section 2)"
+    )
 
 
 def _body_checks(s: Session, op: Operation, reply: Reply) -> None:

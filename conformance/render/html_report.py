@@ -117,7 +117,9 @@ def _section(
         f'<section class="op" id="op-{cell.operation}">',
         f"<h3>{cell_head(cell)} <code>{cell.operation}</code></h3>",
         f'<p class="sub">{escape(declared)} · checks passed {cell.checks_passed}/'
-        f"{cell.checks_run}</p>",
+        f"{cell.checks_run}"
+        + (f" · retried requests {escape(cell.retried.short)}" if cell.retried else "")
+        + "</p>",
     ]
     checks = cell.checks()
     if checks:

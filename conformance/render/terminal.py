@@ -55,6 +55,8 @@ def print_summary(
     console.print(matrix_table(run, colour=colour))
     counts = ", ".join(f"{run.counts()[v]} {v.value}" for v in STYLES)
     console.print(f"cells: {counts}", highlight=False, markup=False)
+    for line in retried_lines(run):
+        console.print(line, highlight=False, markup=False)
     if decision is not None:
         for gate in decision.failures():
             why = ", ".join(p.value for p in gate.problems)
@@ -67,6 +69,17 @@ def print_summary(
         console.print(decision.tally_line(), highlight=False, markup=False)
     else:
         console.print(f"{run.passed} passed, {run.failed} failed", highlight=False, markup=False)
+
+
+def retried_lines(run: RunResult) -> list[str]:
+    """Per platform, the requests that needed a retry after transient answers (contract section
+    2: a note, never a deviation, but never swallowed either), operation by operation."""
+    lines = []
+    for platform in run.platforms:
+        parts = [f"{c.operation} {c.retried.short}" for c in platform.operations if c.retried]
+        if parts:
+            lines.append(f"retried requests on {platform.name}: " + "; ".join(parts))
+    return lines
 
 
 def findings_lines(run: RunResult, decision: Decision, output_dir: Path) -> list[str]:

@@ -91,6 +91,32 @@ async def _throttle(inj: FaultInjector, scope: Scope, receive: Receive, send: Se
     )
 
 
+def _platform_error(status: int) -> bytes:
+    return json.dumps(
+        {"success": False, "code": status, "error": "PLATFORM_ERROR", "message": "try again"}
+    ).encode()
+
+
+async def _unavailable(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    """503 PLATFORM_ERROR without Retry-After: the store behind the connector failed."""
+    await _respond(send, 503, _platform_error(503), [(b"content-type", b"application/json")])
+
+
+async def _bad_gateway(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    await _respond(send, 502, _platform_error(502), [(b"content-type", b"application/json")])
+
+
+async def _throttle_plain(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    """429 without Retry-After: the suite's own backoff decides the pause."""
+    body = {"success": False, "code": 429, "error": "RATE_LIMITED", "message": "slow down"}
+    await _respond(send, 429, json.dumps(body).encode(), [(b"content-type", b"application/json")])
+
+
+async def _serve(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
+    """No fault: a Fault of this kind keeps the ones after it off the requests it matches."""
+    await inj.app(scope, receive, send)
+
+
 async def _slow(inj: FaultInjector, scope: Scope, receive: Receive, send: Send) -> None:
     await asyncio.sleep(2.0)
     await inj.app(scope, receive, send)
@@ -455,3 +481,198 @@ def test_invalid_config_toml_is_a_usage_error(
     code = main(["run", "--config", str(config)])
     _, err = capsys.readouterr()
     assert code == 2 and "not valid TOML" in err and len(err.strip().splitlines()) == 1
+
+
+# ---- transient answers (contract section 2) ----------------------------------------------------
+
+FAST_RETRY = ("--retry-pause", "0.01")  # the backoff without Retry-After, kept short here
+
+
+def test_a_502_then_success_is_a_note_with_the_count(faulty: Callable[..., Outcome]) -> None:
+    """One 502 without Retry-After, then served: the cell stays supported, and the matrix, the
+    note, the terminal and the report all say one request needed a retry."""
+    outcome = faulty(
+        [Fault("GET", "/SHOP-R-9001", "bad_gateway", times=1)], "--allow-writes", *FAST_RETRY
+    )
+    got = cell(outcome, "getReturn")
+    assert got["status"] == "supported", got["reasons"]
+    assert got["retried"] == {"requests": 1, "answers": {"502": 1}, "exhausted": 0}
+    assert "1 request needed a retry (502 ×1), and then succeeded" in got["notes"]
+    assert "retried requests on shop: getReturn 1 (502 ×1)" in outcome.out
+    assert "retried requests 1 (502 ×1)" in outcome.files  # the HTML report
+    # the matrix with `retried` is one its schema accepts, and reads back the same
+    from conformance import schemas
+    from conformance.results import MATRIX_SCHEMA, PlatformResult
+
+    assert schemas.violations(MATRIX_SCHEMA, outcome.matrix) == []
+    again = PlatformResult.from_json(outcome.matrix)
+    retried = again.cell("getReturn").retried
+    assert retried is not None and retried.requests == 1 and retried.answers == (("502", 1),)
+    assert again.to_json()["operations"] == outcome.matrix["operations"]
+
+
+def test_the_same_5xx_every_time_while_others_succeed_is_failing(
+    faulty: Callable[..., Outcome],
+) -> None:
+    """One return always answers 503 while every other request is served: a 5xx on that
+    input, not a passing failure of the store."""
+    outcome = faulty([Fault("GET", "/SHOP-R-9001", "unavailable")], "--allow-writes", *FAST_RETRY)
+    got = cell(outcome, "getReturn")
+    assert got["status"] == "failing" and "server_error" in got["reasons"], got["reasons"]
+    finding = next(f for f in got["findings"] if f["reason"] == "server_error")
+    assert "answered 503 the same 4 times" in finding["message"], finding["message"]
+    assert "while the requests around it succeeded" in finding["message"]
+    assert finding["evidence"] and finding["evidence"][0]["response"]["status"] == 503
+    assert got["retried"]["exhausted"] >= 1
+    others = [op for op, c in outcome.matrix["operations"].items() if c["status"] == "failing"]
+    assert others == ["getReturn"], others
+
+
+def test_a_store_that_is_down_is_inconclusive_never_failing(
+    faulty: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    """The orders are listed, then every request about returns answers 503 (that part of the
+    store is down): no request of the same operation succeeds around any of them, so nothing
+    is decided: platform_error, never failing (the orders list that still works is no
+    evidence about returns). The schemathesis stage's retries are tested with that stage."""
+    config = tmp_path / "no-schemathesis.toml"
+    config.write_text("schemathesis = false\n")
+    outcome = faulty(
+        [
+            Fault("GET", "/api/v2/orders", "serve"),
+            Fault("GET", "", "unavailable"),
+            Fault("POST", "", "unavailable"),
+        ],
+        "--allow-writes",
+        "--config",
+        str(config),
+        *FAST_RETRY,
+    )
+    assert "Traceback" not in outcome.err and outcome.matrix, outcome.err
+    cells = outcome.matrix["operations"]
+    assert not [op for op, c in cells.items() if c["status"] == "failing"], cells
+    tried = [c for c in cells.values() if c["status"] == "inconclusive"]
+    assert tried and all("platform_error" in c["reasons"] for c in tried), cells
+    assert cells["listReturns"]["reasons"] == ["platform_error"]
+    assert outcome.seconds < BOUND
+
+
+def test_throttled_forever_without_retry_after_is_rate_limited(
+    faulty: Callable[..., Outcome],
+) -> None:
+    outcome = faulty(
+        [Fault("GET", "/fulfillments", "throttle_plain")], "--allow-writes", *FAST_RETRY
+    )
+    got = cell(outcome, "listReturnFulfillments")
+    assert got["status"] == "inconclusive" and got["reasons"] == ["rate_limited"]
+    assert got["retried"]["answers"] == {"429": 3 * got["retried"]["requests"]}
+
+
+class StallFirstCreate:
+    """The store writes the first well-formed return the suite creates, but the answer comes
+    too late (after the client's timeout): the write happened, its answer was lost."""
+
+    def __init__(self, app: Any, note: str) -> None:
+        self.app, self.note = app, note
+        self.stalled: dict[str, Any] | None = None  # the return the lost answer carried
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (
+            self.stalled is None
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].endswith("/returns")
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        raw = b"".join(chunks)
+        try:
+            sent = json.loads(raw)["return"]
+            ours = sent.get("note") == self.note and all(
+                isinstance(i.get("quantity"), int) for i in sent["items"]
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            ours = False
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        if not ours:
+            await self.app(scope, replay, send)
+            return
+        kept: list[dict[str, Any]] = []
+
+        async def hold(message: dict[str, Any]) -> None:
+            kept.append(message)
+
+        await self.app(scope, replay, hold)  # the store writes it
+        body = b"".join(m.get("body", b"") for m in kept if m["type"] == "http.response.body")
+        self.stalled = json.loads(body)["return"]
+        await asyncio.sleep(1.6)  # past the client's 1 s timeout
+        try:
+            for message in kept:
+                await send(message)
+        except Exception:  # the client is gone
+            pass
+
+
+def test_a_create_that_timed_out_after_the_write_makes_no_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The suite reads the order's returns back before sending the create again: it finds the
+    return the lost answer would have named, adopts it, and never makes a second one unknown
+    to its report."""
+    import httpx
+
+    seed = 4
+    note = f"created by the returns conformance suite (seed {seed})"
+    stall = StallFirstCreate(create_app(load_profile("full-manual"), TOKEN), note)
+    monkeypatch.setenv("CONFORMANCE_TOKEN", TOKEN)
+    out_dir = tmp_path / "out"
+    with serving(stall) as served:
+        code = main(
+            [
+                "run",
+                "--base-url",
+                served.base_url,
+                "--platform",
+                "shop",
+                "--allow-writes",
+                "--max-examples",
+                "0",
+                "--timeout",
+                "1",
+                "--seed",
+                str(seed),
+                "--output-dir",
+                str(out_dir),
+            ]
+        )
+        client = httpx.Client(
+            base_url=served.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert stall.stalled is not None, "the suite made no well-formed return"
+        order = stall.stalled["orderId"]
+        on_order = client.get(f"/api/v2/orders/{order}/returns", params={"limit": "250"}).json()[
+            "returns"
+        ]
+        client.close()
+    capsys.readouterr()
+    assert code in (0, 1)
+    report = json.loads((out_dir / "reports" / "shop" / "findings.json").read_text())
+    created = {c["id"] for c in report["created"] if c["kind"] == "return"}
+    assert stall.stalled["returnOrderId"] in created, "the stalled return was adopted"
+    ours = {
+        r["returnOrderId"] for r in on_order if "returns conformance suite" in (r.get("note") or "")
+    }
+    assert ours <= created, f"returns the suite made without knowing it: {ours - created}"
+    matrix = json.loads((out_dir / "capability_matrices" / "shop.json").read_text())
+    got = matrix["operations"]["createReturn"]
+    assert any("a write timed out but had taken effect" in n for n in got["notes"]), got["notes"]
+    assert got["status"] == "supported", got["reasons"]

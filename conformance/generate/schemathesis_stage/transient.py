@@ -53,7 +53,13 @@ class Resender(Protocol):
     base_url: str
 
     def call(
-        self, method: str, path: str, *, raw_body: bytes | None = None, auth: Auth = "valid"
+        self,
+        method: str,
+        path: str,
+        *,
+        raw_body: bytes | None = None,
+        auth: Auth = "valid",
+        route: str | None = None,
     ) -> Reply: ...
 
 
@@ -91,6 +97,7 @@ class Transients:
                 self._path(sent.url),
                 raw_body=sent.body,
                 auth=self._auth(sent.authorization),
+                route=op_id,  # judged among its own operation's requests (Target.call)
             )
         except WritesNotAllowed:
             # Cannot happen (a read-only run sends only GET); left as schemathesis judged it.

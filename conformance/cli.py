@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import os
 import secrets
 import socket
@@ -260,6 +261,9 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
     """The command line. `transport` (httpx's seam, for embedding and tests: e.g. a wrapper
     that records or rewrites answers) goes to every platform's client in `run`."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a target's text may not be encodable as is
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = cli_args.parser().parse_args(argv)
     try:
         if args.command == "serve":

@@ -159,7 +159,10 @@ def write_all(files: dict[Path, str]) -> list[Path]:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            # backslashreplace: a target's text may hold lone surrogates (a JSON "\\ud800"
+            # escape reads back as one), which UTF-8 cannot encode; they are written as
+            # the same escape, so a JSON file still reads back as the target sent it.
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(text)
                 os.fchmod(handle.fileno(), mode)
             staged.append((Path(name), path))

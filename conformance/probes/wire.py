@@ -19,7 +19,7 @@ from conformance.contract import (
     operation,
     vocabularies,
 )
-from conformance.target import Reply
+from conformance.target import UNSENDABLE, Reply
 from conformance.verdicts import ReasonCode
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ PROBLEM_REASONS = {
     ReasonCode.connection_error: ReasonCode.connection_error,
     ReasonCode.rate_limited: ReasonCode.rate_limited,
     "budget": ReasonCode.budget_exhausted,
+    UNSENDABLE: ReasonCode.connection_error,
 }
 
 
@@ -197,8 +198,9 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
             "fulfillment": vocab.fulfillment_status,
             "package": vocab.package_status,
         }[kind]
-        if value is not None and value not in allowed:
-            odd.append(f"{kind} {value!r}")
+        # Only strings: another type breaks the schema (found there), and may not even hash.
+        if isinstance(value, str) and value not in allowed:
+            odd.append(f"{kind} {_short(value)}")
     if strings:
         s.seen.note(
             op_id,
@@ -212,6 +214,12 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
             "values outside the normalized vocabulary: " + ", ".join(sorted(set(odd))[:5]),
             reply,
         )
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """A target's value quoted for a message: its whole length is in the evidence."""
+    shown = repr(value[:limit])
+    return shown if len(value) <= limit else f"{shown}… ({len(value)} characters)"
 
 
 def _is_json(content_type: str) -> bool:
@@ -240,6 +248,9 @@ def _values(body: Any) -> Iterable[tuple[str, Any, Any]]:
     for ful in fulfillments:
         if isinstance(ful, dict):
             yield "fulfillment", ful.get("status"), None
+            package = ful.get("package")
+            if isinstance(package, dict):  # a ReturnPackage: its status has a vocabulary too
+                yield "package", package.get("status"), None
             for item in ful.get("items") or []:
                 if isinstance(item, dict):
                     yield "quantity", item.get("quantity"), None

@@ -105,7 +105,7 @@ def _wrong(value: Any) -> Any:
     if isinstance(value, int | float):
         return "lots"  # a quantity: an integer or a digit string, never words
     if isinstance(value, str):
-        return 12345
+        return {"value": value}  # an object: not even hashable, as a string would be
     if isinstance(value, list):
         return {"items": value}
     return "an object was expected"

@@ -34,7 +34,7 @@ from conformance.results import PlatformResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "capability-matrix.schema.json").read_text())
-FUZZ_EXAMPLES = 12
+FUZZ_EXAMPLES = 20
 EXAMPLES = int(os.environ.get("CONFORMANCE_FUZZ_EXAMPLES") or FUZZ_EXAMPLES)
 PLATFORM = "full-manual"  # writes allowed, every operation but listReturns answers 2xx
 
@@ -123,6 +123,33 @@ def test_a_conformance_error_after_the_start_is_exit_3_not_2(
     assert any("suite_error" in cell["reasons"] for cell in data["operations"].values()), data[
         "operations"
     ]
+
+
+@pytest.mark.parametrize(
+    ("operation", "mutation", "pick", "verdict"),
+    [
+        # A fulfillment's package status (OPEN) was never checked against its vocabulary.
+        (OperationId.listReturnFulfillments, Mutation.enum_case, 0, "partial"),
+        # A lone surrogate (a JSON "\\ud800" escape) could not be written as UTF-8: exit 3.
+        (OperationId.getReturn, Mutation.odd_string, 0, None),
+        # An id 200,000 characters long made the next URL unbuildable: suite_error, exit 3.
+        (OperationId.listReturnFulfillments, Mutation.huge_string, 0, None),
+    ],
+)
+def test_answers_that_lost_the_run(
+    tmp_path: Path, operation: OperationId, mutation: Mutation, pick: int, verdict: str | None
+) -> None:
+    """Regressions the property test found: each once ended in exit 3 or a crashed check."""
+    rewriting = Rewriting(operation, mutation, pick)
+    code, err = run_cli(tmp_path, "--platform", PLATFORM, transport=rewriting)
+    assert rewriting.rewritten > 0
+    assert code in (0, 1), err
+    assert "internal error" not in err and "Traceback" not in err, err
+    data = valid_matrix(tmp_path, PLATFORM)
+    for name, cell in data["operations"].items():
+        assert "suite_error" not in cell["reasons"], (name, cell["findings"])
+    if verdict is not None:
+        assert data["operations"][operation]["status"] == verdict
 
 
 @settings(

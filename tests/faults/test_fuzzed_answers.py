@@ -130,6 +130,9 @@ def test_a_conformance_error_after_the_start_is_exit_3_not_2(
     [
         # A fulfillment's package status (OPEN) was never checked against its vocabulary.
         (OperationId.listReturnFulfillments, Mutation.enum_case, 0, "partial"),
+        # createReturn echoing DEFECTIVE for defective: the reason was taken for one the suite
+        # sent itself (a return with its note it had not learned yet), so it stayed supported.
+        (OperationId.createReturn, Mutation.enum_case, 1, "partial"),
         # A lone surrogate (a JSON "\\ud800" escape) could not be written as UTF-8: exit 3.
         (OperationId.getReturn, Mutation.odd_string, 0, None),
         # An id 200,000 characters long made the next URL unbuildable: suite_error, exit 3.

@@ -112,10 +112,10 @@ def check_answer(
             reply,
         )
         return
-    _body_checks(s, op, reply)
+    _body_checks(s, op, reply, own_create=well_formed and op_id == OperationId.createReturn)
 
 
-def _body_checks(s: Session, op: Operation, reply: Reply) -> None:
+def _body_checks(s: Session, op: Operation, reply: Reply, *, own_create: bool = False) -> None:
     op_id, status = op.id, reply.status or 0
     schema = op.response if 200 <= status < 300 else "error.schema.json"
     problems = schemas.violations(schema, reply.body)
@@ -130,7 +130,7 @@ def _body_checks(s: Session, op: Operation, reply: Reply) -> None:
         )
     if status >= 400 and not problems and reply.get("code") != status:
         problems = [f"/code: {reply.get('code')!r} differs from the HTTP status {status}"]
-    problems = _not_ours(s, op_id, reply.body, problems)
+    problems = _not_ours(s, op_id, reply.body, problems, own_create=own_create)
     if problems:
         s.finding(
             op_id,
@@ -153,10 +153,14 @@ def knock_on_only(s: Session, op_id: str, body: Any) -> bool:
     return bool(problems) and not _not_ours(s, op_id, body, problems)
 
 
-def _not_ours(s: Session, op_id: str, body: Any, problems: list[str]) -> list[str]:
+def _not_ours(
+    s: Session, op_id: str, body: Any, problems: list[str], *, own_create: bool = False
+) -> list[str]:
     """Schema problems inside returns the suite's writes made from bad input (its probes, or
     schemathesis' generated creates) are not this operation's; they are noted (the operation
-    that accepted the input was charged)."""
+    that accepted the input was charged). `own_create`: the body answers the suite's own
+    well-formed createReturn, so the return in it is that request's, never schemathesis'
+    (the suite has not learned it yet, which made it look foreign)."""
     if not problems or not isinstance(body, dict):
         return problems
     kept = []
@@ -169,7 +173,7 @@ def _not_ours(s: Session, op_id: str, body: Any, problems: list[str]) -> list[st
             listed = body.get("returns")
             index = int(where[2])
             ret = listed[index] if isinstance(listed, list) and index < len(listed) else None
-        if s.probe_made(ret) or s.foreign_made(ret):
+        if s.probe_made(ret) or (s.foreign_made(ret) and not own_create):
             s.seen.note(
                 op_id,
                 "a return made from invalid input (which the platform accepted) breaks the "
@@ -189,6 +193,8 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
         if kind == "quantity":
             strings = strings or isinstance(value, str)
             continue
+        if not isinstance(value, str):  # another type breaks the schema; may not even hash
+            continue
         # Values the suite wrote itself. A return with the suite's note that it has not learned
         # yet is schemathesis' (foreign), unless this answer is to the suite's own create: then
         # exactly the reasons this request sent are the suite's, and any other (DEFECTIVE for
@@ -204,8 +210,7 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
             "fulfillment": vocab.fulfillment_status,
             "package": vocab.package_status,
         }[kind]
-        # Only strings: another type breaks the schema (found there), and may not even hash.
-        if isinstance(value, str) and value not in allowed:
+        if value not in allowed:
             odd.append(f"{kind} {_short(value)}")
     if strings:
         s.seen.note(

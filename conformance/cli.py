@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import os
 import secrets
 import socket
@@ -19,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -30,11 +32,14 @@ from conformance.output import (
     check_names,
     check_writable,
     error_summary,
-    planned_files,
+    plan,
     write_all,
 )
 from conformance.reference.server import check_defects
 from conformance.render.terminal import print_findings, print_summary
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_LATENCY_MS = 10_000.0
 
@@ -65,7 +70,9 @@ def _gate_inputs(args: argparse.Namespace, config: RunConfig) -> GateInputs:
     )
 
 
-def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def _run(
+    args: argparse.Namespace, argv: Sequence[str], transport: httpx.BaseTransport | None
+) -> int:
     """`conformance run`: a thin wrapper over `conformance.run` (runner.py)."""
     config = _run_config(args, argv)
     args.resolved_output_dir = config.output_dir  # where a summary of a failed start goes
@@ -76,7 +83,12 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     console = Console(no_color=not colour, highlight=False, width=None if colour else _columns())
     if colour:
         with console.status("starting") as status:
-            completed = runner.run(config, inputs, progress=lambda p, m: status.update(f"{p}: {m}"))
+            completed = runner.run(
+                config,
+                inputs,
+                progress=lambda p, m: status.update(f"{p}: {m}"),
+                transport=transport,
+            )
     else:
         completed = runner.run(
             config,
@@ -84,16 +96,27 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             progress=lambda p, m: (
                 console.print(f"{p}: {m}", markup=False) if m in ("done", "interrupted") else None
             ),
+            transport=transport,
         )
+    args.run_started = True  # from here on, nothing is exit 2 (see main)
     _warn(completed.warnings)
     result, decision = completed.result, completed.decision
-    written = write_all(planned_files(result, config.output_dir, decision))
+    planned = plan(result, config.output_dir, decision)
+    written = write_all(planned.files)
     print_summary(console, result, colour=colour, decision=decision)
     print_findings(console, result, decision, config.output_dir)
     console.print(f"wrote {len(written)} files under {config.output_dir}/", markup=False)
     if completed.interrupted:
         print("conformance: interrupted: the results so far are written", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    if planned.refused:
+        for refused in planned.refused:
+            print(
+                f"conformance: internal error: the matrix of {refused.line()} "
+                "(a bug in the suite: please report it)",
+                file=sys.stderr,
+            )
+        return ExitCode.SUITE_ERROR
     if completed.suite_errors:
         cells = ", ".join(f"{p} {o}" for p, o in completed.suite_errors)
         print(
@@ -235,16 +258,25 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    """The command line. `transport` (httpx's seam, for embedding and tests: e.g. a wrapper
+    that records or rewrites answers) goes to every platform's client in `run`."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a target's text may not be encodable as is
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = cli_args.parser().parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)
         if args.command == "matrix":
             return _matrix(args)
-        return _run(args, argv)
+        return _run(args, argv, transport)
     except ConformanceError as err:
+        if getattr(args, "run_started", False):
+            # After the run: the results exist, so this is never "could not start" (exit 2).
+            print(f"conformance: internal error: {err.one_line()}", file=sys.stderr)
+            return ExitCode.SUITE_ERROR
         line = f"conformance: error: {err.one_line()}"
         print(line, file=sys.stderr)
         if args.command == "run":

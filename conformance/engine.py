@@ -115,13 +115,23 @@ def undecided_become(session: Session, reason: str, message: str) -> None:
             session.seen.failed(Finding(op.id, reason, "suite", message))
 
 
-def guarded(session: Session, label: str, stage: Callable[[], None]) -> bool:
+def guarded(
+    session: Session, label: str, stage: Callable[[], None], *, starting: bool = False
+) -> bool:
     """A bug in one stage must not lose the run: what it had not decided becomes inconclusive
-    (`suite_error`), and the other stages still run. False when the stage failed so."""
+    (`suite_error`), and the other stages still run. False when the stage failed so.
+
+    Only the `starting` stage (discovery) lets a ConformanceError through: the target
+    unreachable or the token refused at the start is exit 2. Once the run has started, any
+    error is the suite's own (exit 3), never "the run could not start"."""
     try:
         stage()
-    except ConformanceError:
-        raise  # the user's input or the target's reachability: one line, exit 2
+    except ConformanceError as exc:
+        if starting:
+            raise  # the user's input or the target's reachability: one line, exit 2
+        text = session.target.redactor.text(exc.one_line())[:300]
+        undecided_become(session, ReasonCode.suite_error, f"while {label}: {text}")
+        return False
     except Exception as exc:  # the suite's own trouble, reported, never a traceback
         text = session.target.redactor.text(f"{type(exc).__name__}: {exc}")[:300]
         undecided_become(session, ReasonCode.suite_error, f"while {label}: {text}")
@@ -265,7 +275,8 @@ def run_platform(
         try:
             for label, stage in stages:
                 progress(platform.name, label)
-                if not guarded(session, label, stage) and label == "discovering test data":
+                starting = label == "discovering test data"
+                if not guarded(session, label, stage, starting=starting) and starting:
                     break  # nothing to test on: every cell is already inconclusive
         except (KeyboardInterrupt, interrupt.Interrupted):
             progress(platform.name, "interrupted")
@@ -355,13 +366,21 @@ def not_started(platform: PlatformConfig, config: RunConfig) -> PlatformResult:
     )
 
 
-def run(config: RunConfig, progress: Progress = lambda p, m: None) -> RunResult:
+def run(
+    config: RunConfig,
+    progress: Progress = lambda p, m: None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> RunResult:
     """Platforms run in parallel processes (one per core), each against its own target; within
-    a platform, lifecycle sequences stay ordered. One platform runs in this process."""
+    a platform, lifecycle sequences stay ordered. One platform runs in this process, and so do
+    all of them when a `transport` is given (a live object that cannot cross processes)."""
     schemas.registry()  # missing or invalid schema files: a usage error before any request
     workers = config.parallel_platforms
-    if workers <= 1:
-        return RunResult(tuple(run_platform(p, config, progress) for p in config.platforms))
+    if workers <= 1 or transport is not None:
+        return RunResult(
+            tuple(run_platform(p, config, progress, transport=transport) for p in config.platforms)
+        )
     results: dict[str, PlatformResult] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process that has threads
     stop = context.Event()

@@ -11,21 +11,25 @@ say something the JSON does not.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from conformance import schemas
 from conformance.errors import UsageError
 from conformance.gate import Decision
 from conformance.render import html, junit, markdown, summary
 from conformance.render import json as json_render
 from conformance.repro import REPRO_DIR, repro_files
-from conformance.results import PlatformResult, RunResult
+from conformance.results import MATRIX_SCHEMA, PlatformResult, RunResult
 
 MATRIX_DIR = "capability_matrices"
 REPORT_DIR = "reports"
 SUMMARY_FILE = "summary.md"
+REFUSED_FILE = "matrix.refused.json"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -53,6 +57,28 @@ def check_names(names: list[str]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A platform whose matrix the suite could not write: its own schema refused it, or a
+    renderer failed on it. Either is the suite's bug (exit 3); `file` keeps what it built."""
+
+    platform: str
+    problem: str
+    file: Path | None = None
+
+    def line(self) -> str:
+        kept = f"; what it built is in {self.file}" if self.file else ""
+        return f"{self.platform}: {self.problem}{kept}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every file a run writes, and what could not be written (the suite's own failures)."""
+
+    files: dict[Path, str]
+    refused: tuple[Refused, ...] = ()
+
+
 def reread(run: RunResult) -> RunResult:
     """The run as its matrices say it: what every report is rendered from."""
     return RunResult(
@@ -60,22 +86,54 @@ def reread(run: RunResult) -> RunResult:
     )
 
 
-def planned_files(run: RunResult, output_dir: Path, decision: Decision) -> dict[Path, str]:
-    files: dict[Path, str] = {}
-    run = reread(run)
-    for platform in run.platforms:
-        reports = output_dir / REPORT_DIR / platform.name
-        files[output_dir / MATRIX_DIR / f"{platform.name}.json"] = json_render.render_matrix(
-            platform
-        )
-        files[output_dir / MATRIX_DIR / f"{platform.name}.md"] = markdown.render_platform(platform)
-        files[reports / "findings.json"] = json_render.render_findings(platform)
-        files[reports / "junit.xml"] = junit.render_platform(platform, decision)
-        files[reports / "report.html"] = html.render_platform_report(platform, decision)
-        for name, text in repro_files(platform).items():
-            files[reports / REPRO_DIR / name] = text
-    files[output_dir / REPORT_DIR / SUMMARY_FILE] = summary.render_summary(run, decision)
+def _platform_files(
+    platform: PlatformResult, output_dir: Path, decision: Decision
+) -> dict[Path, str]:
+    reports = output_dir / REPORT_DIR / platform.name
+    files = {
+        output_dir / MATRIX_DIR / f"{platform.name}.json": json_render.render_matrix(platform),
+        output_dir / MATRIX_DIR / f"{platform.name}.md": markdown.render_platform(platform),
+        reports / "findings.json": json_render.render_findings(platform),
+        reports / "junit.xml": junit.render_platform(platform, decision),
+        reports / "report.html": html.render_platform_report(platform, decision),
+    }
+    for name, text in repro_files(platform).items():
+        files[reports / REPRO_DIR / name] = text
     return files
+
+
+def plan(run: RunResult, output_dir: Path, decision: Decision) -> Plan:
+    """Each platform's files, rendered from its matrix as read back. A matrix the schema
+    refuses, or one a renderer fails on, loses only that platform's files: its JSON as built
+    goes to reports/<platform>/matrix.refused.json (outside capability_matrices/, which
+    `conformance matrix` reads), and the other platforms and the summary are still written."""
+    files: dict[Path, str] = {}
+    refused: list[Refused] = []
+    shown: list[PlatformResult] = []
+    for platform in run.platforms:
+        data = platform.to_json()
+        problems = schemas.violations(MATRIX_SCHEMA, data)
+        try:
+            if problems:
+                raise ValueError(f"the matrix schema refuses it: {problems[0]}")
+            read = PlatformResult.from_json(data, source=platform.name)
+            files |= _platform_files(read, output_dir, decision)
+            shown.append(read)
+        except Exception as exc:  # the suite's bug: lose this platform's files, not the run
+            kept = output_dir / REPORT_DIR / platform.name / REFUSED_FILE
+            files[kept] = json.dumps(data, indent=2, ensure_ascii=False, default=repr) + "\n"
+            refused.append(Refused(platform.name, f"{type(exc).__name__}: {exc}"[:300], kept))
+            shown.append(platform)
+    text = summary.render_summary(RunResult(tuple(shown)), decision)
+    if refused:
+        text += summary.render_refused([r.line() for r in refused])
+    files[output_dir / REPORT_DIR / SUMMARY_FILE] = text
+    return Plan(files, tuple(refused))
+
+
+def planned_files(run: RunResult, output_dir: Path, decision: Decision) -> dict[Path, str]:
+    """`plan(...).files`: for callers that report refusals their own way (or not at all)."""
+    return plan(run, output_dir, decision).files
 
 
 def error_summary(output_dir: Path, line: str) -> None:
@@ -101,7 +159,10 @@ def write_all(files: dict[Path, str]) -> list[Path]:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            # backslashreplace: a target's text may hold lone surrogates (a JSON "\\ud800"
+            # escape reads back as one), which UTF-8 cannot encode; they are written as
+            # the same escape, so a JSON file still reads back as the target sent it.
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(text)
                 os.fchmod(handle.fileno(), mode)
             staged.append((Path(name), path))

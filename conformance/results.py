@@ -238,7 +238,7 @@ class PlatformResult:
         verdict of those cells (supported, failing, ...) counts as usual.
         """
         new = self.new_return_status
-        if new is None:
+        if new not in lifecycle().new:  # none created, or a platform's own value: no claim
             return {}
         table = lifecycle()
         unreachable = [op for op in table.actions if new not in table.from_status(op)]

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from conformance import gate
 from conformance.config import RunConfig
 from conformance.gate import Decision, GateInputs
 from conformance.results import RunResult
 from conformance.verdicts import ReasonCode
+
+if TYPE_CHECKING:
+    import httpx
 
 Progress = Callable[[str, str], None]  # (platform, what it is doing now)
 
@@ -56,12 +60,14 @@ def run(
     gate_inputs: GateInputs | None = None,
     *,
     progress: Progress | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> Completed:
     """Run, annotate and decide. Raises ConformanceError (one line) only for what stops a run
-    before any verdict: bad input, an unreachable target, a refused token."""
+    before any verdict: bad input, an unreachable target, a refused token. `transport` is
+    httpx's seam, handed to every platform's client (see `engine.connect`)."""
     from conformance import engine  # here: `conformance matrix` needs only `complete`
 
-    result = engine.run(config, progress or (lambda platform, message: None))
+    result = engine.run(config, progress or (lambda platform, message: None), transport=transport)
     return complete(result, gate_inputs if gate_inputs is not None else GateInputs())
 
 

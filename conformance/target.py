@@ -38,6 +38,10 @@ MAX_TOTAL_WAIT = 20.0  # seconds: the most one request waits over all its retrie
 DEFAULT_RETRY_PAUSE = 0.5  # seconds: the first pause without Retry-After, doubled each retry
 # The answers that say "send it again later" (contract section 2).
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+MAX_UNSENT_URL = 2000  # characters of an unsent request's URL kept in its evidence
+UNSENDABLE = "unsendable"
+"""Reply.problem of a request no URL can carry (an id from the target too long for one):
+nothing was asked, so nothing is decided by it (inconclusive, like a connection that failed)."""
 
 
 class WritesNotAllowed(RuntimeError):
@@ -184,9 +188,12 @@ class Target:
             headers["Content-Type"] = "application/json"
         if not self._reserve():
             return self._unsent(method, path, "budget")
-        request = self._client.build_request(
-            method, path, params=params, headers=headers, content=content
-        )
+        try:
+            request = self._client.build_request(
+                method, path, params=params, headers=headers, content=content
+            )
+        except httpx.InvalidURL:  # e.g. an id from the target longer than any URL may be
+            return self._unsent(method, path, UNSENDABLE)
         sent_body = body if body is not NO_BODY else raw_body
         pool = _pool(method, route)
         successes_before = self._count_successes(pool)
@@ -311,10 +318,14 @@ class Target:
             return True
 
     def _unsent(self, method: str, path: str, problem: str) -> Reply:
-        """A request the suite decided not to send (request budget spent)."""
+        """A request the suite did not send: the request budget was spent, or it could not be
+        built (UNSENDABLE)."""
+        url = self.base_url + path
+        if len(url) > MAX_UNSENT_URL:
+            url = f"{url[:MAX_UNSENT_URL]}… ({len(url)} characters)"
         exchange = Exchange(
             method,
-            self.redactor.text(self.base_url + path),
+            self.redactor.text(url),
             {},
             None,
             None,
@@ -359,6 +370,8 @@ class Target:
         if text and problem is None:
             try:
                 parsed = json.loads(text)
+                if "\\u" in text:  # only an escape can make a lone surrogate
+                    parsed = without_lone_surrogates(parsed)
             except ValueError:
                 problem = "invalid_json"
         red = self.redactor
@@ -384,6 +397,19 @@ class Target:
             elapsed_ms=elapsed,
         )
         return Reply(exchange, red.value(parsed), problem), wait
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """The JSON value with every lone surrogate (a valid JSON escape such as "\\ud800", but no
+    character) replaced by U+FFFD: such a string cannot be written as UTF-8, and every report
+    the suite writes is UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -19,7 +19,7 @@ from conformance.contract import (
     operation,
     vocabularies,
 )
-from conformance.target import Reply
+from conformance.target import UNSENDABLE, Reply
 from conformance.verdicts import ReasonCode
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ PROBLEM_REASONS = {
     ReasonCode.rate_limited: ReasonCode.rate_limited,
     ReasonCode.platform_error: ReasonCode.platform_error,
     "budget": ReasonCode.budget_exhausted,
+    UNSENDABLE: ReasonCode.connection_error,
 }
 
 
@@ -106,7 +107,7 @@ def check_answer(
             reply,
         )
         return
-    _body_checks(s, op, reply)
+    _body_checks(s, op, reply, own_create=well_formed and op_id == OperationId.createReturn)
 
 
 def _unusable(reply: Reply) -> str:
@@ -134,7 +135,7 @@ def _server_error(reply: Reply) -> str:
     )
 
 
-def _body_checks(s: Session, op: Operation, reply: Reply) -> None:
+def _body_checks(s: Session, op: Operation, reply: Reply, *, own_create: bool = False) -> None:
     op_id, status = op.id, reply.status or 0
     schema = op.response if 200 <= status < 300 else "error.schema.json"
     problems = schemas.violations(schema, reply.body)
@@ -149,7 +150,7 @@ def _body_checks(s: Session, op: Operation, reply: Reply) -> None:
         )
     if status >= 400 and not problems and reply.get("code") != status:
         problems = [f"/code: {reply.get('code')!r} differs from the HTTP status {status}"]
-    problems = _not_ours(s, op_id, reply.body, problems)
+    problems = _not_ours(s, op_id, reply.body, problems, own_create=own_create)
     if problems:
         s.finding(
             op_id,
@@ -172,10 +173,14 @@ def knock_on_only(s: Session, op_id: str, body: Any) -> bool:
     return bool(problems) and not _not_ours(s, op_id, body, problems)
 
 
-def _not_ours(s: Session, op_id: str, body: Any, problems: list[str]) -> list[str]:
+def _not_ours(
+    s: Session, op_id: str, body: Any, problems: list[str], *, own_create: bool = False
+) -> list[str]:
     """Schema problems inside returns the suite's writes made from bad input (its probes, or
     schemathesis' generated creates) are not this operation's; they are noted (the operation
-    that accepted the input was charged)."""
+    that accepted the input was charged). `own_create`: the body answers the suite's own
+    well-formed createReturn, so the return in it is that request's, never schemathesis'
+    (the suite has not learned it yet, which made it look foreign)."""
     if not problems or not isinstance(body, dict):
         return problems
     kept = []
@@ -188,7 +193,7 @@ def _not_ours(s: Session, op_id: str, body: Any, problems: list[str]) -> list[st
             listed = body.get("returns")
             index = int(where[2])
             ret = listed[index] if isinstance(listed, list) and index < len(listed) else None
-        if s.probe_made(ret) or s.foreign_made(ret):
+        if s.probe_made(ret) or (s.foreign_made(ret) and not own_create):
             s.seen.note(
                 op_id,
                 "a return made from invalid input (which the platform accepted) breaks the "
@@ -203,13 +208,21 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
     vocab = vocabularies()
     odd: list[str] = []
     strings = False
+    sent = _sent_reasons(reply.exchange.request_body)
     for kind, value, owner in _values(reply.body):
         if kind == "quantity":
             strings = strings or isinstance(value, str)
             continue
-        if s.probe_made(owner) or (kind == "returnReason" and s.foreign_made(owner)):
-            continue  # values the suite wrote itself
-        if kind == "returnReason" and value in s.sent_values:
+        if not isinstance(value, str):  # another type breaks the schema; may not even hash
+            continue
+        # Values the suite wrote itself. A return with the suite's note that it has not learned
+        # yet is schemathesis' (foreign), unless this answer is to the suite's own create: then
+        # exactly the reasons this request sent are the suite's, and any other (DEFECTIVE for
+        # defective) is the platform's.
+        foreign = s.foreign_made(owner) and not sent
+        if s.probe_made(owner) or (kind == "returnReason" and foreign):
+            continue
+        if kind == "returnReason" and (value in s.sent_values or value in sent):
             continue
         allowed = {
             "status": vocab.return_status,
@@ -217,8 +230,8 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
             "fulfillment": vocab.fulfillment_status,
             "package": vocab.package_status,
         }[kind]
-        if value is not None and value not in allowed:
-            odd.append(f"{kind} {value!r}")
+        if value not in allowed:
+            odd.append(f"{kind} {_short(value)}")
     if strings:
         s.seen.note(
             op_id,
@@ -232,6 +245,23 @@ def _vocabulary(s: Session, op_id: str, reply: Reply) -> None:
             "values outside the normalized vocabulary: " + ", ".join(sorted(set(odd))[:5]),
             reply,
         )
+
+
+def _sent_reasons(body: Any) -> frozenset[str]:
+    """The item reasons a createReturn request body sent (none for any other request)."""
+    ret = body.get("return") if isinstance(body, dict) else None
+    items = ret.get("items") if isinstance(ret, dict) else None
+    return frozenset(
+        item["reason"]
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get("reason"), str)
+    )
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """A target's value quoted for a message: its whole length is in the evidence."""
+    shown = repr(value[:limit])
+    return shown if len(value) <= limit else f"{shown}… ({len(value)} characters)"
 
 
 def _is_json(content_type: str) -> bool:
@@ -260,6 +290,9 @@ def _values(body: Any) -> Iterable[tuple[str, Any, Any]]:
     for ful in fulfillments:
         if isinstance(ful, dict):
             yield "fulfillment", ful.get("status"), None
+            package = ful.get("package")
+            if isinstance(package, dict):  # a ReturnPackage: its status has a vocabulary too
+                yield "package", package.get("status"), None
             for item in ful.get("items") or []:
                 if isinstance(item, dict):
                     yield "quantity", item.get("quantity"), None

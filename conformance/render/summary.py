@@ -82,6 +82,22 @@ class _Budget:
         self.add([""], what)
 
 
+def render_refused(lines: list[str]) -> str:
+    """Appended to the summary when the suite could not write a platform's matrix (exit 3)."""
+    return "\n".join(
+        [
+            "",
+            "## Internal error: matrices not written",
+            "",
+            "The suite built a matrix it could not write (a bug in the suite, exit code 3: please",
+            "report it with the file named). The other platforms' files are written.",
+            "",
+            *[f"- {_md(line)}" for line in lines],
+            "",
+        ]
+    )
+
+
 def render_error(line: str) -> str:
     """The summary of a run that could not start (exit code 2): the one-line error, and what
     the exit code means, so that a CI step summary says why there is no matrix."""

@@ -60,6 +60,8 @@ NAMES = [
     "throttle",
     "missing-write-405",
     "read-lag",
+    "null-as-absent",
+    "slow",
 ]
 
 

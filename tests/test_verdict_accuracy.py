@@ -307,3 +307,45 @@ def test_a_required_field_sent_as_null_and_accepted_is_still_failing(
         "/returnFulfillment/tracking" in m and "required field that is missing or null" in m
         for m in messages
     ), messages
+
+
+# ---- a redirect is never an acceptance -----------------------------------------------------------
+
+
+class RedirectReturnList:
+    """listReturns answers every request 307, to another host (redirects are not followed)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/v2/returns":
+            await self.app(scope, receive, send)
+            return
+        location = b"http://elsewhere.invalid/api/v2/returns"
+        headers = [(b"location", location), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 307, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_redirect_on_a_list_is_an_undocumented_status_not_an_acceptance(
+    token: str, serve_app: Callable[[Any], Any]
+) -> None:
+    ref = serve_app(RedirectReturnList(create_app(load_profile("auto-approve"), token)))
+    cfg = run_config.build(
+        base_url=ref.base_url,
+        platform="wrapped",
+        token=token,
+        allow_writes=True,
+        act_on_existing=True,
+        seed=3,
+        max_examples=3,
+    )
+    # schemathesis on (as for any URL target): its negative cases get the 307 too
+    result = engine.run(dataclasses.replace(cfg, consistency_window=0.0)).platforms[0]
+    cell = result.cell("listReturns")
+    assert cell.verdict == Verdict.failing, cell.reasons
+    assert "undocumented_status" in cell.reasons, cell.reasons
+    assert "invalid_input_accepted" not in cell.reasons, [f.message for f in cell.findings]
+    assert "wrong_content_type" not in cell.reasons, [f.message for f in cell.findings]
+    assert any(f.check.startswith("schemathesis.") for f in cell.findings), cell.findings

@@ -78,7 +78,7 @@ def exchange(call: Call, red: Redactor) -> Exchange:
     return Exchange(
         method=call.method,
         url=red.text(call.uri),
-        request_headers=red.value(headers),
+        request_headers=red.headers(headers),
         request_body=clip(red.value(_decode(call.request_body))),
         status=call.status,
         response_headers=red.value(response_headers),

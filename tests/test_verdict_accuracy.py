@@ -349,3 +349,15 @@ def test_a_redirect_on_a_list_is_an_undocumented_status_not_an_acceptance(
     assert "invalid_input_accepted" not in cell.reasons, [f.message for f in cell.findings]
     assert "wrong_content_type" not in cell.reasons, [f.message for f in cell.findings]
     assert any(f.check.startswith("schemathesis.") for f in cell.findings), cell.findings
+
+
+# ---- a slow store changes nothing ---------------------------------------------------------------
+
+
+def test_slow_answers_change_no_verdict() -> None:
+    """Every answer 25 ms late (variation slow): the same verdicts and reasons as without."""
+    slow, plain = reference("full-manual", "slow"), reference("full-manual")
+    assert {c.operation: (c.verdict, c.reasons) for c in slow.operations} == {
+        c.operation: (c.verdict, c.reasons) for c in plain.operations
+    }
+    assert failing(slow) == {}

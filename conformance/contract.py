@@ -241,6 +241,31 @@ def vocabularies() -> Vocabularies:
     return Vocabularies(**{key: _enum(defs[name]) for key, name in VOCABULARY_DEFS.items()})
 
 
+class Rule(StrEnum):
+    """A contract sentence that makes accepting an invalid request wrong (data/refusals.toml)."""
+
+    wrong_type = "wrong_type"
+    required = "required"
+    wrapper = "wrapper"
+    malformed = "malformed"
+    quantity = "quantity"
+    no_items = "no_items"
+    unknown_line = "unknown_line"
+    limit = "limit"
+    page = "page"
+    created_at = "created_at"
+
+
+@cache
+def refusal_rules() -> dict[Rule, str]:
+    """Each rule's words, with their section (data/refusals.toml); the table and the enum name
+    the same rules."""
+    data = _read("refusals.toml")
+    if set(data) != set(Rule):
+        raise AssertionError(f"refusals.toml and Rule differ: {sorted(set(data) ^ set(Rule))}")
+    return {Rule(name): str(row["says"]) for name, row in data.items()}
+
+
 @cache
 def error_statuses() -> dict[str, int]:
     """Error code (`INVALID_STATE`) → HTTP status (409)."""

@@ -147,7 +147,8 @@ class Inventory:
         asked: dict[str, int] | None = None,
     ) -> None:
         """Record a return from an answer; `asked` is what the suite requested when it created
-        it, used for the quantity rule when the answer does not name the order lines."""
+        it: its order lines and quantities, whatever the answer echoes (reads are compared with
+        what was written; the quantity rule counts what was asked)."""
         if not isinstance(body, dict):
             return
         rid, status = body.get("returnOrderId"), body.get("status")
@@ -160,7 +161,9 @@ class Inventory:
                 items[item["returnItemId"]] = as_int(item.get("quantity")) or 0
         known = self.returns.get(rid)
         if known is None:
-            lines = return_lines(body) or dict(asked or {})
+            # What the suite wrote (the request) is what later reads are compared with: an
+            # answer that echoes it wrongly is its own operation's finding, never a read's.
+            lines = dict(asked) if asked else return_lines(body) or {}
             known = KnownReturn(rid, oid, status, items, lines, ours)
             self.returns[rid] = known
         else:

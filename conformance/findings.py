@@ -22,6 +22,10 @@ class Redactor:
     """Removes a secret, and its common encodings, from every string it is given."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
+        secrets = [secret for secret in secrets if secret]
+        # Whole credentials, whatever their length: a short secret is left in free text (it
+        # would match everywhere), never in the header that carries it.
+        self._credentials = {f"Bearer {secret}" for secret in secrets}
         forms: set[str] = set()
         for secret in secrets:
             if len(secret) < 4:
@@ -40,6 +44,17 @@ class Redactor:
             if form in value:
                 value = value.replace(form, REDACTED)
         return value
+
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """Recorded request headers: an Authorization header that carries a secret becomes
+        `Bearer [REDACTED]` (so a reproduction says `Bearer $CONFORMANCE_TOKEN`) whatever the
+        secret's length; the other values are redacted as text."""
+        return {
+            name: f"Bearer {REDACTED}"
+            if name.lower() == "authorization" and value.strip() in self._credentials
+            else self.text(value)
+            for name, value in headers.items()
+        }
 
     def value(self, value: Any) -> Any:
         """Redact strings anywhere inside a JSON-like value (keys included)."""

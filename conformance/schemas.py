@@ -51,6 +51,7 @@ __all__ = [
     "schema_names",
     "validator",
     "violations",
+    "without_nulls",
 ]
 
 BASE_URI = "https://returns-conformance.example/schemas/"
@@ -352,6 +353,17 @@ def violations(name: str, instance: object) -> list[str]:
         return []
     payload: Any = instance  # any JSON value; the stubs' JSON type is narrower than `object`
     return format_errors(validator(name).iter_errors(payload))
+
+
+def without_nulls(body: Any) -> Any:
+    """`body` with every object member whose value is null left out, at any depth (array
+    elements stay): a request read as "an optional field sent as null is absent" (contract §2).
+    A required field sent as null is then missing, so the request stays invalid."""
+    if isinstance(body, dict):
+        return {key: without_nulls(value) for key, value in body.items() if value is not None}
+    if isinstance(body, list):
+        return [without_nulls(value) for value in body]
+    return body
 
 
 # --------------------------------------------------------------------------- provenance

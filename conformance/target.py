@@ -380,7 +380,7 @@ class Target:
         exchange = Exchange(
             method=request.method,
             url=red.text(str(request.url)),
-            request_headers=red.value(
+            request_headers=red.headers(
                 {
                     k.lower(): v
                     for k, v in request.headers.items()

@@ -319,3 +319,44 @@ def test_the_table_fits_columns(
     table = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
     assert len(table) > 10
     assert max(len(line) for line in table) <= 90
+
+
+@pytest.mark.parametrize("secret", ["Q", "Q7z", "Q7zX"])
+def test_a_short_token_is_never_written_or_printed_in_a_header(
+    secret: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The redactor leaves secrets under 4 characters in free text (they would match anywhere),
+    but the Authorization header of every recorded exchange is `Bearer [REDACTED]` and every
+    reproduction sends `Bearer $CONFORMANCE_TOKEN`, whatever the token's length."""
+    with ReferenceServer("full-manual", secret, frozenset({"leak_across_orders"})) as server:
+        monkeypatch.setenv("CONFORMANCE_TOKEN", secret)
+        code, out, err = run_cli(
+            [
+                "run",
+                "--base-url",
+                server.base_url,
+                "--platform",
+                "shop",
+                "--allow-writes",
+                "--max-examples",
+                "2",
+                "--output-dir",
+                str(tmp_path),
+            ],
+            capsys,
+        )
+    assert code == 1, err
+    written = all_text(tmp_path)
+    for text in (written, out, err):
+        assert f"Bearer {secret}" not in text
+        assert f"Authorization: {secret}" not in text
+    assert "Bearer [REDACTED]" in written
+    assert "Authorization: Bearer $CONFORMANCE_TOKEN" in written
+    data = json.loads((tmp_path / "capability_matrices" / "shop.json").read_text())
+    headers = [
+        e["request"]["headers"].get("authorization")
+        for op in data["operations"].values()
+        for f in op.get("findings", [])
+        for e in f.get("evidence", [])
+    ]
+    assert headers and f"Bearer {secret}" not in headers, headers

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from conformance import config as run_config
 from conformance import engine
 from conformance.reference import ReferenceServer, create_app, load_profile
+from conformance.reference.variations import with_variations
 from conformance.results import PlatformResult
 from conformance.verdicts import Verdict
 
@@ -231,3 +232,132 @@ def test_phantom_entries_are_charged_to_the_list_that_shows_them(
     ]
     assert phantom, result.cell("listReturns").findings
     assert "listReturns names return PHANTOM-1" in phantom[0].message
+
+
+# ---- optional fields sent as null (contract §2) ---------------------------------------------
+
+
+def test_optional_nulls_treated_as_absent_are_notes_not_failures() -> None:
+    """createReturnFulfillment with `"items": null` served as if `items` were absent: correct
+    (contract §2), so noted, never `failing`."""
+    result = reference("full-manual", "null-as-absent")
+    assert failing(result) == {}
+    notes = result.cell("createReturnFulfillment").notes
+    assert any("/returnFulfillment/items null" in n and "treated as absent" in n for n in notes), (
+        notes
+    )
+    assert result.cell("createReturnFulfillment").verdict == Verdict.supported
+
+
+class NullTrackingNumberAccepted:
+    """createReturnFulfillment fills in a tracking number sent as null or left out, and serves
+    the request: it accepts a REQUIRED field that is null or missing."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not str(scope["path"]).endswith("/fulfillments"):
+            await self.app(scope, receive, send)
+            return
+        raw, more = b"", True
+        while more:
+            message = await receive()
+            raw += message.get("body", b"")
+            more = bool(message.get("more_body", False))
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        shipment = body.get("returnFulfillment") if isinstance(body, dict) else None
+        tracking = shipment.get("tracking") if isinstance(shipment, dict) else None
+        if isinstance(tracking, dict) and tracking.get("number") is None:
+            tracking["number"] = "FILLED-IN"
+            raw = json.dumps(body).encode()
+        sent = False
+
+        async def replay() -> Any:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(raw)).encode()))
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
+def test_a_required_field_sent_as_null_and_accepted_is_still_failing(
+    token: str, serve_app: Callable[[Any], Any]
+) -> None:
+    profile = with_variations(load_profile("full-manual"), ["null-as-absent"])
+    ref = serve_app(NullTrackingNumberAccepted(create_app(profile, token)))
+    result = against(ref.base_url, token)
+    found = failing(result)
+    assert set(found) == {"createReturnFulfillment"}, found
+    accepted = [
+        f
+        for f in result.cell("createReturnFulfillment").findings
+        if f.reason == "invalid_input_accepted"
+    ]
+    messages = [f.message for f in accepted]
+    # One finding per check is kept: the first of the two (number left out, number null).
+    assert any(
+        "/returnFulfillment/tracking" in m and "required field that is missing or null" in m
+        for m in messages
+    ), messages
+
+
+# ---- a redirect is never an acceptance -----------------------------------------------------------
+
+
+class RedirectReturnList:
+    """listReturns answers every request 307, to another host (redirects are not followed)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/v2/returns":
+            await self.app(scope, receive, send)
+            return
+        location = b"http://elsewhere.invalid/api/v2/returns"
+        headers = [(b"location", location), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 307, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_redirect_on_a_list_is_an_undocumented_status_not_an_acceptance(
+    token: str, serve_app: Callable[[Any], Any]
+) -> None:
+    ref = serve_app(RedirectReturnList(create_app(load_profile("auto-approve"), token)))
+    cfg = run_config.build(
+        base_url=ref.base_url,
+        platform="wrapped",
+        token=token,
+        allow_writes=True,
+        act_on_existing=True,
+        seed=3,
+        max_examples=3,
+    )
+    # schemathesis on (as for any URL target): its negative cases get the 307 too
+    result = engine.run(dataclasses.replace(cfg, consistency_window=0.0)).platforms[0]
+    cell = result.cell("listReturns")
+    assert cell.verdict == Verdict.failing, cell.reasons
+    assert "undocumented_status" in cell.reasons, cell.reasons
+    assert "invalid_input_accepted" not in cell.reasons, [f.message for f in cell.findings]
+    assert "wrong_content_type" not in cell.reasons, [f.message for f in cell.findings]
+    assert any(f.check.startswith("schemathesis.") for f in cell.findings), cell.findings
+
+
+# ---- a slow store changes nothing ---------------------------------------------------------------
+
+
+def test_slow_answers_change_no_verdict() -> None:
+    """Every answer 25 ms late (variation slow): the same verdicts and reasons as without."""
+    slow, plain = reference("full-manual", "slow"), reference("full-manual")
+    assert {c.operation: (c.verdict, c.reasons) for c in slow.operations} == {
+        c.operation: (c.verdict, c.reasons) for c in plain.operations
+    }
+    assert failing(slow) == {}

@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 
-from conformance.contract import OperationId, operation, vocabularies
+from conformance.contract import OperationId, Rule, operation, vocabularies
 from conformance.discover import describe_items, same_items
-from conformance.generate.mutations import mutations
+from conformance.generate.mutations import Mutation, mutations
 from conformance.generate.strategies import valid_bodies
 from conformance.probes.session import Session
 from conformance.schemas import parse_instant
+from conformance.target import Reply
 from conformance.verdicts import ReasonCode
 
 BUSINESS_REFUSALS = (404, 409, 422)
@@ -40,14 +41,24 @@ def _settings(max_examples: int) -> settings:
     )
 
 
-def _unique(cases: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def _unique(found: list[Mutation]) -> list[Mutation]:
     seen, kept = set(), []
-    for what, body in cases:
-        key = json.dumps(body, sort_keys=True)
+    for mutation in found:
+        key = json.dumps(mutation.body, sort_keys=True)
         if key not in seen:
             seen.add(key)
-            kept.append((what, body))
+            kept.append(mutation)
     return kept
+
+
+def _judge(s: Session, op_id: str, reply: Reply, m: Mutation, also: tuple[int, ...] = ()) -> None:
+    """A mutation a contract sentence forbids must be refused; one the contract lets a connector
+    accept (an optional field sent as null, say) is a note when accepted."""
+    what = f"{op_id} with {m.description}"
+    if m.rule is None:
+        s.tolerated(op_id, reply, what, m.tolerance, "generated_invalid_input", also)
+    else:
+        s.refused(op_id, reply, what, "generated_invalid_input", also, rule=m.rule)
 
 
 def invalid_bodies(s: Session) -> None:
@@ -60,23 +71,13 @@ def invalid_bodies(s: Session) -> None:
         # leaves the other, so whatever a platform wrongly accepts can be found in the store.
         tagged = {"id": line, "quantity": 1, "reason": "damaged", "note": s.probe_tag}
         valid = {"return": {"items": [tagged], "note": s.probe_tag}}
-        for m in _unique(
-            [
-                (m.description, m.body)
-                for m in mutations(operation(OperationId.createReturn).request or "", valid)
-            ]
-        ):
+        for m in _unique(mutations(operation(OperationId.createReturn).request or "", valid)):
             reply = s.call(
-                OperationId.createReturn, {"orderId": order.id}, body=m[1], well_formed=False
+                OperationId.createReturn, {"orderId": order.id}, body=m.body, well_formed=False
             )
             if reply.ok:
                 inv.learn_return(reply.get("return"), order.id, ours=True, probe=True)
-            s.refused(
-                OperationId.createReturn,
-                reply,
-                f"createReturn with {m[0]}",
-                "generated_invalid_input",
-            )
+            _judge(s, OperationId.createReturn, reply, m)
     own = [r for r in inv.usable() if r.created_by_suite or s.settings.act_on_existing]
     for op_id, valid_body in (
         (OperationId.rejectReturn, {"reason": "conformance", "note": s.tag}),
@@ -86,16 +87,14 @@ def invalid_bodies(s: Session) -> None:
         ret = next((r for r in own if r.status == "requested"), None)
         if ret is None or not s.is_open(op_id):
             continue
-        for what, body in _unique(
-            [(m.description, m.body) for m in mutations(operation(op_id).request or "", valid_body)]
-        ):
+        for m in _unique(mutations(operation(op_id).request or "", valid_body)):
             also = s.applicable_refusals(op_id, ret)  # e.g. 409 once a mutation was accepted
             reply = s.call(
-                op_id, {"orderId": ret.order_id, "id": ret.id}, body=body, well_formed=False
+                op_id, {"orderId": ret.order_id, "id": ret.id}, body=m.body, well_formed=False
             )
             if reply.ok:
                 inv.learn_return(reply.get("return"), ret.order_id)
-            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input", also)
+            _judge(s, op_id, reply, m, also)
     ret = next((r for r in own if r.status == "approved"), None)
     op_id = OperationId.createReturnFulfillment
     if ret is not None and s.is_open(op_id):
@@ -110,14 +109,12 @@ def invalid_bodies(s: Session) -> None:
                 "items": [{"returnItemId": item, "quantity": 1}],
             }
         }
-        for what, body in _unique(
-            [(m.description, m.body) for m in mutations(operation(op_id).request or "", shipped)]
-        ):
+        for m in _unique(mutations(operation(op_id).request or "", shipped)):
             also = s.applicable_refusals(op_id, ret)
             reply = s.call(
-                op_id, {"orderId": ret.order_id, "returnId": ret.id}, body=body, well_formed=False
+                op_id, {"orderId": ret.order_id, "returnId": ret.id}, body=m.body, well_formed=False
             )
-            s.refused(op_id, reply, f"{op_id} with {what}", "generated_invalid_input", also)
+            _judge(s, op_id, reply, m, also)
 
 
 def generated_list_params(s: Session, max_examples: int) -> None:
@@ -174,7 +171,7 @@ def _limits(s: Session, op: str, params: dict[str, str], max_examples: int) -> N
                     reply,
                 )
         else:
-            s.refused(op, reply, f"{op} with limit={limit!r}")
+            s.refused(op, reply, f"{op} with limit={limit!r}", rule=Rule.limit)
 
     with with_reporter(lambda _: None):
         limit_is_honoured()

@@ -1,15 +1,18 @@
 """Negative probes: requests without valid auth, unknown ids, and invalid input.
 
 Each must be refused with the contract's status: 401, 404, 400 (or 422 for a business rule).
-Accepting one (2xx) or crashing on it (5xx) is failing on the operation that answered.
+Accepting one (2xx) or crashing on it (5xx) is failing on the operation that answered. Each
+invalid input names the contract sentence that forbids accepting it (`Rule`, data/refusals.toml);
+one that no sentence forbids (an empty tracking number) is a note when accepted.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from conformance.contract import Operation, OperationId, operations
+from conformance.contract import Operation, OperationId, Rule, operations, refusal_rules
 from conformance.discover import KnownReturn
+from conformance.generate.mutations import EMPTY_TOLERATED
 from conformance.probes.beyond import probe_beyond
 from conformance.probes.lifecycle import ACTIONS
 from conformance.probes.reads import UNKNOWN_ID
@@ -171,16 +174,16 @@ def unknown_ids(s: Session) -> None:
 def invalid_list_params(s: Session) -> None:
     """Malformed list parameters must be refused with 400 (contract section 2)."""
     cases = [
-        ({"limit": "0"}, "limit=0"),
-        ({"limit": "251"}, "limit=251"),
-        ({"limit": "ten"}, "limit=ten"),
-        ({"page": "%%not-a-token%%"}, "an unreadable page"),
-        ({"createdAt[from]": "yesterday"}, "createdAt[from]=yesterday"),
+        ({"limit": "0"}, "limit=0", Rule.limit),
+        ({"limit": "251"}, "limit=251", Rule.limit),
+        ({"limit": "ten"}, "limit=ten", Rule.limit),
+        ({"page": "%%not-a-token%%"}, "an unreadable page", Rule.page),
+        ({"createdAt[from]": "yesterday"}, "createdAt[from]=yesterday", Rule.created_at),
     ]
     order = s.inventory.orders[0].id if s.inventory.orders else None
     ret = next((r for r in s.inventory.usable() if r.fulfillments), None)
     ret = ret or next(iter(s.inventory.usable()), None)
-    lists: list[tuple[str, dict[str, str], list[tuple[dict[str, str], str]]]] = [
+    lists: list[tuple[str, dict[str, str], list[tuple[dict[str, str], str, Rule]]]] = [
         (OperationId.listReturns, {}, cases),
         (OperationId.listOrderReturns, {"orderId": order} if order else {}, cases),
     ]
@@ -193,32 +196,49 @@ def invalid_list_params(s: Session) -> None:
         if s.is_open(op) and op in s.seen.succeeded and (params or op == OperationId.listReturns)
     ]
     s.prefetch(
-        [(op, params, query, "valid") for op, params, queries in chosen for query, _ in queries]
+        [(op, params, query, "valid") for op, params, queries in chosen for query, _, _ in queries]
     )
     for op, params, queries in chosen:
-        for query, what in queries:
+        for query, what, rule in queries:
             reply = s.call(op, params, query=query, well_formed=False)
-            s.refused(op, reply, what)
+            s.refused(op, reply, what, rule=rule)
 
 
-def _create_cases(line: str, tag: str) -> list[tuple[Any, str]]:
+def _create_cases(line: str, tag: str) -> list[tuple[Any, str, Rule]]:
     """Each breaks one rule and carries the suite's note wherever the broken rule leaves room
     for it (the return's note, else its items' notes), so that whatever a platform wrongly
     accepts can be found in the store."""
     item = {"id": line, "quantity": 1, "reason": "damaged", "note": tag}
     return [
-        ({"return": {"items": [{**item, "quantity": 0}], "note": tag}}, "quantity 0"),
-        ({"return": {"items": [{**item, "quantity": -1}], "note": tag}}, "quantity -1"),
-        ({"return": {"items": [{**item, "quantity": "one"}], "note": tag}}, "quantity 'one'"),
-        ({"return": {"items": [], "note": tag}}, "an empty item list"),
-        ({"return": {"note": tag}}, "a return without items"),
+        (
+            {"return": {"items": [{**item, "quantity": 0}], "note": tag}},
+            "quantity 0",
+            Rule.quantity,
+        ),
+        (
+            {"return": {"items": [{**item, "quantity": -1}], "note": tag}},
+            "quantity -1",
+            Rule.quantity,
+        ),
+        (
+            {"return": {"items": [{**item, "quantity": "one"}], "note": tag}},
+            "quantity 'one'",
+            Rule.wrong_type,
+        ),
+        ({"return": {"items": [], "note": tag}}, "an empty item list", Rule.no_items),
+        ({"return": {"note": tag}}, "a return without items", Rule.required),
         (
             {"return": {"items": [{**item, "reason": 7}], "note": tag}},
             "a reason that is not a string",
+            Rule.wrong_type,
         ),
-        ({"return": {"items": [item], "note": 12345}}, "a note that is not a string"),
-        ({"items": [item], "note": tag}, "a body without the `return` wrapper"),
-        ([item], "a JSON array body"),
+        (
+            {"return": {"items": [item], "note": 12345}},
+            "a note that is not a string",
+            Rule.wrong_type,
+        ),
+        ({"items": [item], "note": tag}, "a body without the `return` wrapper", Rule.wrapper),
+        ([item], "a JSON array body", Rule.malformed),
     ]
 
 
@@ -230,15 +250,15 @@ def invalid_create_bodies(s: Session) -> None:
     if order is None or not s.is_open(op):
         return
     line = next(iter(order.lines))
-    for body, what in _create_cases(line, s.probe_tag):
+    for body, what, rule in _create_cases(line, s.probe_tag):
         reply = s.call(op, {"orderId": order.id}, body=body, well_formed=False)
         if reply.ok:
             s.inventory.learn_return(reply.get("return"), order.id, ours=True, probe=True)
-        s.refused(op, reply, what)
+        s.refused(op, reply, what, rule=rule)
     reply = s.call(op, {"orderId": order.id}, raw_body=b"{not json", well_formed=False)
     if reply.ok:
         s.inventory.learn_return(reply.get("return"), order.id, ours=True, probe=True)
-    s.refused(op, reply, "a body that is not JSON")
+    s.refused(op, reply, "a body that is not JSON", rule=Rule.malformed)
     unknown = {"id": UNKNOWN_ID, "quantity": 1, "reason": "damaged"}
     reply = s.call(
         op,
@@ -254,7 +274,8 @@ def invalid_create_bodies(s: Session) -> None:
             not reply.ok,
             ReasonCode.invalid_input_accepted,
             "unknown_line",
-            f"a line item the order does not have was accepted ({reply.status})",
+            f"a line item the order does not have was accepted ({reply.status}); "
+            f"{refusal_rules()[Rule.unknown_line]}",
             reply,
         )
         s.check(
@@ -280,7 +301,7 @@ def invalid_action_bodies(s: Session) -> None:
         )
         if reply.ok:
             s.inventory.learn_return(reply.get("return"), ret.order_id)
-        s.refused(op, reply, "a note that is not a string", also=also)
+        s.refused(op, reply, "a note that is not a string", also=also, rule=Rule.wrong_type)
         return
 
 
@@ -292,13 +313,25 @@ def invalid_fulfillment_bodies(s: Session) -> None:
     if ret is None or not s.is_open(op):
         return
     params = {"orderId": ret.order_id, "returnId": ret.id}
-    cases: list[tuple[Any, str]] = [
-        ({"returnFulfillment": {}}, "a fulfillment without tracking"),
-        ({"returnFulfillment": {"tracking": {"number": 12345}}}, "a tracking number not a string"),
-        ({"returnFulfillment": {"tracking": {"number": ""}}}, "an empty tracking number"),
-        ({"tracking": {"number": "CONF-X"}}, "a body without the `returnFulfillment` wrapper"),
+    cases: list[tuple[Any, str, Rule | None]] = [
+        ({"returnFulfillment": {}}, "a fulfillment without tracking", Rule.required),
+        (
+            {"returnFulfillment": {"tracking": {"number": 12345}}},
+            "a tracking number not a string",
+            Rule.wrong_type,
+        ),
+        # The contract asks for a tracking number (a string), not for a non-empty one: noted.
+        ({"returnFulfillment": {"tracking": {"number": ""}}}, "an empty tracking number", None),
+        (
+            {"tracking": {"number": "CONF-X"}},
+            "a body without the `returnFulfillment` wrapper",
+            Rule.wrapper,
+        ),
     ]
-    for body, what in cases:
+    for body, what, rule in cases:
         also = s.applicable_refusals(op, ret)
         reply = s.call(op, params, body=body, well_formed=False)
-        s.refused(op, reply, what, also=also)
+        if rule is None:
+            s.tolerated(op, reply, what, EMPTY_TOLERATED, also=also)
+        else:
+            s.refused(op, reply, what, also=also, rule=rule)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.contract import OperationId, lifecycle, operation
+from conformance.contract import OperationId, Rule, lifecycle, operation, refusal_rules
 from conformance.discover import MARK, Inventory, KnownReturn
 from conformance.findings import Finding, Observations
 from conformance.probes import readback
@@ -105,10 +105,13 @@ class Session:
         what: str,
         check: str = "invalid_input",
         also: Iterable[int] = (),
+        *,
+        rule: Rule,
     ) -> None:
         """Invalid input must be refused: 400 INVALID_REQUEST (or 422 for a business rule), or
         any other refusal that also applies to the request (`also`: 409 on a return whose status
-        forbids the action, 404 on ids that do not exist). A 5xx is already a finding of the wire
+        forbids the action, 404 on ids that do not exist). `rule` is the contract sentence that
+        makes accepting it wrong: the finding quotes it. A 5xx is already a finding of the wire
         checks; throttling and timeouts decide nothing here."""
         if reply.problem or op_id in self.unsupported:
             return
@@ -117,10 +120,38 @@ class Session:
                 op_id,
                 ReasonCode.invalid_input_accepted,
                 check,
-                f"{what} was accepted ({reply.status})",
+                f"{what} was accepted ({reply.status}); {refusal_rules()[rule]}",
                 reply,
             )
-        elif (reply.status or 0) < 500:
+        else:
+            self._refusal_status(op_id, reply, what, check, also)
+
+    def tolerated(
+        self,
+        op_id: str,
+        reply: Reply,
+        what: str,
+        why: str,
+        check: str = "invalid_input",
+        also: Iterable[int] = (),
+    ) -> None:
+        """Input the contract lets a connector accept or refuse (an optional field sent as null;
+        a value no contract sentence forbids): accepted is a note saying `why`, refused must
+        still be a documented refusal (400, 422 or one in `also`)."""
+        if reply.problem or op_id in self.unsupported:
+            return
+        if reply.ok:
+            self.seen.passed(op_id, check)
+            self.seen.note(op_id, f"accepts {what} ({reply.status}): {why}")
+        else:
+            self._refusal_status(op_id, reply, what, check, also)
+
+    def _refusal_status(
+        self, op_id: str, reply: Reply, what: str, check: str, also: Iterable[int]
+    ) -> None:
+        """A refusal of invalid input is 400, 422 or an applicable one (`also`); a 3xx is no
+        refusal and no acceptance: an undocumented status."""
+        if (reply.status or 0) < 500:
             allowed = sorted({400, 422, *also})
             self.check(
                 op_id,

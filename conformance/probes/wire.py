@@ -89,6 +89,8 @@ def check_answer(
         )
     else:
         s.seen.passed(op_id, "status_documented")
+    if 300 <= status < 400:
+        return  # a redirect (never followed) is no answer of the contract's: its status says it
     if not _is_json(reply.content_type):
         s.finding(
             op_id,

@@ -62,7 +62,7 @@ def create_app(
     """An ASGI app serving one reference platform, as its Behaviour says (apply the named
     variations first: variations.with_variations); `defects` seed known bugs (defects.toml),
     each a wrapper from defects.py; `latency` (seconds) delays every answer, to imitate a
-    remote store."""
+    remote store (the Behaviour's own `latency`, set by the variation slow, when larger)."""
     answers = Answers(profile)
     store = seeded.store_class(Store, defects)(profile)
     dispatcher = seeded.dispatcher_class(Dispatcher, defects)(store, answers)
@@ -80,8 +80,9 @@ def create_app(
         app.add_middleware(wrapper, token=token)
     if behaviour.throttle_every:
         app.add_middleware(Throttle, every=behaviour.throttle_every, answers=answers)
-    if latency > 0:
-        app.add_middleware(Latency, seconds=latency)
+    delay = max(latency, behaviour.latency)
+    if delay > 0:
+        app.add_middleware(Latency, seconds=delay)
     if behaviour.gzip:
         app.add_middleware(GZipMiddleware, minimum_size=0)
     if behaviour.chunked:

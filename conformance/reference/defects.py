@@ -309,6 +309,26 @@ class MissingRequiredField(Dispatcher):
         return status, payload, media_type
 
 
+@defect("create_echo_wrong_quantity")
+class CreateEchoWrongQuantity(Dispatcher):
+    """createReturn answers one unit more per return item than it stored (and was asked)."""
+
+    def run(
+        self, op: Operation, params: dict[str, str], request: Request, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any], str | None]:
+        status, payload, media_type = super().run(op, params, request, body)
+        if op.id == OperationId.createReturn:
+            ret = payload["return"]
+            for key in ("returnItems", "items"):
+                for item in ret.get(key) or []:
+                    quantity = item.get("quantity")
+                    if isinstance(quantity, int):
+                        item["quantity"] = quantity + 1
+                    elif isinstance(quantity, str) and quantity.isdigit():
+                        item["quantity"] = str(int(quantity) + 1)
+        return status, payload, media_type
+
+
 @defect("wrong_content_type")
 class WrongContentType(Dispatcher):
     """listReturnFulfillments answers its JSON as text/plain."""

@@ -73,6 +73,8 @@ class Dispatcher:
             if body is None:  # no body at all, which only an action may send: nothing to check
                 body = {}
             else:
+                if self.profile.behaviour.optional_nulls == "absent":
+                    body = schemas.without_nulls(body)  # a required one is then missing: 400
                 self.validate(op, body)
         status, payload, media_type = self.run(op, params, request, body)
         return self.answers.ok(payload, status, media_type)

@@ -87,6 +87,7 @@ class Behaviour:
     # requests: the reference platform's own limits (limits.toml) and reason rule
     size_limits: bool = True
     unknown_reasons: Literal["refuse", "accept"] = "refuse"
+    optional_nulls: Literal["refuse", "absent"] = "refuse"  # an optional field sent as null
     # lists (contract section 2)
     default_limit: int = 50
     unknown_status_filter: Literal["empty", "reject"] = "empty"
@@ -112,6 +113,7 @@ class Behaviour:
     throttle_every: int = 0  # every N-th /api/ request is 429 (0: never)
     upstream_errors_every: int = 0  # 1st, (N+1)-th, ... request of each operation: 503/502
     read_lag: float = 0.0  # seconds a read lags behind the writes
+    latency: float = 0.0  # seconds every answer waits (a store across the internet)
 
 
 def behaviour_values(raw: Mapping[str, Any], where: str) -> dict[str, Any]:

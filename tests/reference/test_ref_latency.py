@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -40,3 +41,29 @@ def test_every_answer_waits_the_latency(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_no_latency_no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _waits(monkeypatch, 0.0) == []
+
+
+def test_the_variation_slow_sets_the_latency_and_serve_latency_still_wins_when_larger(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conformance.reference.variations import with_variations
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(Latency, "sleep", staticmethod(sleep))
+    slow = with_variations(load_profile("full-manual"), ["slow"])
+    for latency, expected in ((0.0, slow.behaviour.latency), (0.5, 0.5)):
+        waits.clear()
+        app = create_app(slow, TOKEN, latency=latency)
+
+        async def one(app: Any = app) -> int:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ref") as client:
+                auth = {"Authorization": f"Bearer {TOKEN}"}
+                return (await client.get("/api/v2/orders", headers=auth)).status_code
+
+        assert asyncio.run(one()) == 200
+        assert waits == [expected]

@@ -61,6 +61,8 @@ NAMES = [
     "upstream-errors",
     "missing-write-405",
     "read-lag",
+    "null-as-absent",
+    "slow",
 ]
 
 

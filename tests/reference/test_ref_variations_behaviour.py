@@ -301,3 +301,37 @@ def _read_lag(api: Api) -> None:
 @pytest.mark.parametrize(("name", "platform"), cases(sorted(CHECKS)))
 def test_behaviour_variation_on_the_wire(varied_api: Any, name: str, platform: str) -> None:
     CHECKS[name](varied_api(platform, [name]))
+
+
+@check("null-as-absent")
+def _null_as_absent(api: Api) -> None:
+    """An optional field sent as null is served as if absent; a required one is still 400."""
+    if api.supports("createReturn") and api.fresh_orders():
+        order = api.take_order()
+        line = order.lines[0].id
+        item = {"id": line, "quantity": 1, "reason": "other", "note": None}
+        made = api.ok("createReturn", orderId=order.id, json={"return": {"items": [item]}})
+        assert made["return"]["returnItems"], made
+        for broken in ({"items": None}, {"items": [{**item, "quantity": None}]}):
+            api.error(
+                "createReturn", 400, "INVALID_REQUEST", orderId=order.id, json={"return": broken}
+            )
+    found = api.return_in("approved") if api.supports("createReturnFulfillment") else None
+    if found is not None:
+        order_id, return_id = found
+        shipped = {"returnFulfillment": {"tracking": {"number": "N-1"}, "items": None}}
+        api.ok("createReturnFulfillment", orderId=order_id, returnId=return_id, json=shipped)
+        broken = {"returnFulfillment": {"tracking": {"number": None}}}
+        api.error(
+            "createReturnFulfillment",
+            400,
+            "INVALID_REQUEST",
+            orderId=order_id,
+            returnId=return_id,
+            json=broken,
+        )
+    if api.supports("rejectReturn"):
+        ids = api.actionable("rejectReturn")
+        if ids is not None:
+            rejected = api.act("rejectReturn", *ids, json={"reason": None, "note": None})
+            assert rejected["status"] == "rejected", rejected

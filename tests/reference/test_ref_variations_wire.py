@@ -141,3 +141,12 @@ def test_error_details_on_429_and_405(varied_api: Any, platform: str) -> None:
         assert body["details"] and all(isinstance(d, dict) for d in body["details"]), body
         statuses.append(response.status_code)
     assert statuses == [405] * (len(statuses) - 1) + [429]
+
+
+@check("slow")
+def _slow(api: Api) -> None:
+    """Every answer waits the variation's latency: a served one and a refused one alike."""
+    wait = api.profile.behaviour.latency
+    assert wait > 0
+    for response in (api.call("listOrders"), api.call_as(None, "listOrders")):
+        assert response.elapsed.total_seconds() >= wait, response.elapsed

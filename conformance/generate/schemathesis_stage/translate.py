@@ -42,6 +42,10 @@ def finding_or_note(op: str, failed: Failed, redactor: Redactor, seed: int) -> F
     reason = REASONS.get(check)
     if check in ("ignored_auth", "missing_required_header") and (status or 0) >= 500:
         reason = ReasonCode.server_error
+    if check == "negative_data_rejection" and status is not None and not 200 <= status < 300:
+        # Invalid input answered neither 2xx nor a documented refusal (a 3xx redirect, say): no
+        # acceptance (redirects are not followed), an undocumented status.
+        reason = ReasonCode.undocumented_status
     if check == "unsupported_method" and status == 405:
         reason = None  # a 405 without `Allow`: no reason code says that; noted
     if reason == ReasonCode.data_mismatch and operation(op).is_list:
@@ -74,7 +78,7 @@ def exchange(call: Call, red: Redactor) -> Exchange:
     return Exchange(
         method=call.method,
         url=red.text(call.uri),
-        request_headers=red.value(headers),
+        request_headers=red.headers(headers),
         request_body=clip(red.value(_decode(call.request_body))),
         status=call.status,
         response_headers=red.value(response_headers),

@@ -98,8 +98,10 @@ def test_lifecycle_round_trips_and_old_matrices_still_load() -> None:
         old = json.loads(path.read_text(encoding="utf-8"))
         old.pop("lifecycle", None)
         assert PlatformResult.from_json(old, str(path)).new_return_status is None
+    own = data | {"lifecycle": {"newReturnStatus": "REQUESTED"}}  # the platform's own value
+    assert PlatformResult.from_json(own).new_return_status == "REQUESTED"
     with pytest.raises(UsageError, match="not a capability matrix"):
-        PlatformResult.from_json(data | {"lifecycle": {"newReturnStatus": "shipped"}})
+        PlatformResult.from_json(data | {"lifecycle": {"newReturnStatus": 5}})
 
 
 @pytest.fixture()

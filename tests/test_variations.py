@@ -40,6 +40,7 @@ CATALOGUE = variation_catalogue()
 # profile's support table says (supported or unsupported).
 PARTIAL = {
     "platform-vocabulary": {"nonnormalized_value"},
+    "platform-statuses": {"nonnormalized_value"},
     "filters-rejected": {"filter_rejected"},
     "pagination-rejected": {"pagination_rejected"},
 }

@@ -235,7 +235,7 @@ def build_machine(
             if reply.ok and unmappable(status):
                 # A platform's own status that stands for no normalized one: the model cannot
                 # say which actions it allows, so the return is not modelled.
-                s.seen.note(OperationId.createReturn, cannot_tell(status, "createReturn"))
+                s.seen.note(OperationId.createReturn, cannot_tell(status, OperationId.createReturn))
                 return
             if reply.ok and isinstance(rid, str) and isinstance(status, str):
                 made = Modelled(rid, order.id, read_status(status) or status, {line: quantity})

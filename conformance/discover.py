@@ -13,6 +13,7 @@ from typing import Any
 from conformance.contract import lifecycle, operation
 from conformance.errors import TargetError
 from conformance.findings import Exchange
+from conformance.statuses import read_status
 from conformance.target import Reply, Target
 from conformance.verdicts import ReasonCode
 
@@ -151,7 +152,8 @@ class Inventory:
         what was written; the quantity rule counts what was asked)."""
         if not isinstance(body, dict):
             return
-        rid, status = body.get("returnOrderId"), body.get("status")
+        # A platform's own spelling (REQUESTED) is kept as the status it stands for.
+        rid, status = body.get("returnOrderId"), read_status(body.get("status"))
         oid = body.get("orderId") or order_id
         if not isinstance(rid, str) or not isinstance(oid, str) or not isinstance(status, str):
             return

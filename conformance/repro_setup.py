@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from conformance.discover import Inventory
 from conformance.findings import Exchange
+from conformance.statuses import read_status
 from conformance.verdicts import ReasonCode
 
 API_PREFIX = "/api/v2/"  # every contract path starts here (schemas/openapi.yaml)
@@ -28,7 +29,7 @@ def _status(history: Sequence[Exchange]) -> str | None:
         body = exchange.response_body
         ret = body.get("return") if isinstance(body, dict) else None
         if isinstance(ret, dict) and isinstance(ret.get("status"), str):
-            status = ret["status"]
+            status = read_status(ret["status"])  # REQUESTED is requested (statuses.py)
     return status
 
 
@@ -81,7 +82,7 @@ def setup_for(reason: str, steps: Sequence[Exchange], inventory: Inventory) -> l
     }
     chosen = set(history)
     if reason == ReasonCode.filter_ignored:
-        wanted = dict(query).get("status")
+        wanted = read_status(dict(query).get("status"))
 
         def cost(rid: str) -> tuple[bool, int]:
             known = inventory.returns.get(rid)

@@ -32,6 +32,7 @@ from conformance.annotations import (
 from conformance.cells import Absence, CheckResult, OperationResult
 from conformance.contract import OperationId, lifecycle, operations
 from conformance.errors import UsageError
+from conformance.statuses import return_status
 from conformance.verdicts import DECIDED, WORKING, Verdict
 
 __all__ = [
@@ -223,7 +224,9 @@ class PlatformResult:
 
     def still_open(self) -> tuple[Created, ...]:
         """Returns the run made that the platform would not cancel: left for the store owner."""
-        return tuple(c for c in self.created_returns() if c.status in lifecycle().open())
+        return tuple(
+            c for c in self.created_returns() if return_status(c.status) in lifecycle().open()
+        )
 
     def unmarked(self) -> tuple[Created, ...]:
         """Returns the run made that show no note: only their ids say the suite made them."""
@@ -237,7 +240,7 @@ class PlatformResult:
         actions a new return can never reach is read from the lifecycle table. Any other
         verdict of those cells (supported, failing, ...) counts as usual.
         """
-        new = self.new_return_status
+        new = return_status(self.new_return_status)  # APPROVED stands for approved
         if new not in lifecycle().new:  # none created, or a platform's own value: no claim
             return {}
         table = lifecycle()

@@ -32,14 +32,15 @@ SEED = 11
 # minutes of sleeping to this module. The backoff itself is tested in tests/faults.
 RETRY_PAUSE = 0.0
 # Every seeded defect is also run with these, wherever they apply: a transient failure now and
-# then must never hide a real bug (issue 18).
-WITH_EVERY_DEFECT = ("upstream-errors",)
+# then, or a platform's own spelling of the return statuses, must never hide a real bug (issue 18).
+WITH_EVERY_DEFECT = ("upstream-errors", "platform-statuses")
 CATALOGUE = variation_catalogue()
 # A variation that makes a client's life harder in a way the contract calls `partial`: the
 # reasons it may put on the cells it touches. Every other cell must be exactly what the
 # profile's support table says (supported or unsupported).
 PARTIAL = {
     "platform-vocabulary": {"nonnormalized_value"},
+    "platform-statuses": {"nonnormalized_value"},
     "filters-rejected": {"filter_rejected"},
     "pagination-rejected": {"pagination_rejected"},
 }
@@ -129,13 +130,14 @@ def test_every_variation_and_every_pair_is_planned() -> None:
             assert frozenset({a, b}) in pairs, (a, b)
 
 
-def test_every_defect_meets_upstream_errors() -> None:
-    """Transient failures must not hide a real bug: every seeded defect whose profile it applies
-    to runs with upstream-errors on (and it applies to every defect's profile today)."""
+def test_every_defect_meets_upstream_errors_and_platform_statuses() -> None:
+    """Transient failures and a platform's own status spellings must not hide a real bug: every
+    seeded defect runs with upstream-errors and platform-statuses on (both apply to every
+    defect's profile today, and no defect is hidden by them)."""
     catalogue = defect_catalogue()
     assert len(DEFECT_PLAN) == len(catalogue)
     for name, names in DEFECT_PLAN:
-        assert "upstream-errors" in names, name
+        assert set(WITH_EVERY_DEFECT) <= names, name
 
 
 @pytest.mark.parametrize(("profile", "names"), PLAN, ids=[label(p, n) for p, n in PLAN])

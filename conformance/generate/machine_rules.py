@@ -37,6 +37,7 @@ from conformance.generate.machine_model import (
 )
 from conformance.probes.session import Session
 from conformance.repro import ACCEPTED
+from conformance.statuses import cannot_tell, read_status, unmappable
 from conformance.target import Reply
 from conformance.verdicts import ReasonCode
 
@@ -231,8 +232,13 @@ def build_machine(
                     )
                 return
             rid, status = reply.get("return", "returnOrderId"), reply.get("return", "status")
+            if reply.ok and unmappable(status):
+                # A platform's own status that stands for no normalized one: the model cannot
+                # say which actions it allows, so the return is not modelled.
+                s.seen.note(OperationId.createReturn, cannot_tell(status, OperationId.createReturn))
+                return
             if reply.ok and isinstance(rid, str) and isinstance(status, str):
-                made = Modelled(rid, order.id, status, {line: quantity})
+                made = Modelled(rid, order.id, read_status(status) or status, {line: quantity})
                 self.returns.append(made)
                 self.touched = made
 
@@ -309,6 +315,7 @@ def build_machine(
                 self.fail(*problem)
             if reply.ok and moves(op, before):
                 ret.status, ret.last_action = to, op
+                self.unreadable(op, ret, reply.get("return", "status"))
 
         @precondition(lambda self: open_(OperationId.createReturnFulfillment))
         @rule(pick=st.integers(0, 10**6), legal=st.booleans())
@@ -405,8 +412,24 @@ def build_machine(
 
             def check() -> Problem | None:
                 reply = self.call(OperationId.getReturn, {"orderId": ret.order_id, "id": ret.id})
+                shown = reply.get("return", "status") if reply.ok else None
+                if self.unreadable(ret.last_action or OperationId.getReturn, ret, shown):
+                    return None
                 return read_back_problem(ret, reply)
 
             self.consistently(check)
+
+        def unreadable(self, after: str, ret: Modelled, status: Any) -> bool:
+            """A platform's own status that stands for no normalized one (contract section 3
+            allows it): the machine cannot tell which actions it allows, so it notes it and
+            stops modelling that return."""
+            if not unmappable(status):
+                return False
+            s.seen.note(after, cannot_tell(status, after))
+            if ret in self.returns:
+                self.returns.remove(ret)
+            if self.touched is ret:
+                self.touched = None
+            return True
 
     return Lifecycle

@@ -6,9 +6,10 @@ build on, reads on its own.
 
 from __future__ import annotations
 
-from conformance.contract import OperationId, lifecycle, vocabularies
+from conformance.contract import OperationId, lifecycle
 from conformance.discover import KnownReturn, OrderInfo, describe_items, same_items
 from conformance.probes.session import Session
+from conformance.statuses import return_status, unmappable
 from conformance.target import Reply
 from conformance.verdicts import ReasonCode
 
@@ -63,11 +64,12 @@ def create_return(s: Session) -> KnownReturn | None:
         s.new_return_statuses.add(status)
     s.check(
         op,
-        # A value outside the vocabulary (REQUESTED) is the platform's own: the wire check
-        # notes it (nonnormalized_value, partial); only a normalized status that is not a
-        # new one (closed, rejected...) breaks the contract.
-        status in lifecycle().new
-        or (isinstance(status, str) and status not in vocabularies().return_status),
+        # A value outside the vocabulary (REQUESTED, AWAITING_REVIEW) is the platform's own:
+        # the wire check notes it (nonnormalized_value, partial); only a status that stands
+        # for a normalized one that is not new (closed, CANCELED...) breaks the contract.
+        # CANCELED stands for cancelled (conformance.statuses): the spelling is noted, the
+        # status it stands for is judged.
+        return_status(status) in lifecycle().new or unmappable(status),
         ReasonCode.data_mismatch,
         "new_status",
         f"a new return must be {' or '.join(lifecycle().new)}, not {status!r}",

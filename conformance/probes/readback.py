@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from conformance.contract import OperationId, operation
 from conformance.discover import same_items
+from conformance.statuses import return_status
 from conformance.target import Reply
 from conformance.verdicts import ReasonCode
 
@@ -123,9 +124,10 @@ def _acted(s: Session, op_id: str, params: dict[str, str]) -> Found:
     if not isinstance(ret, dict):
         return UNKNOWN
     op = operation(op_id)
-    if ret.get("status") == op.to_status:
+    status = return_status(ret.get("status"))  # CANCELED is cancelled; AWAITING_X tells nothing
+    if status == op.to_status:
         return ret
-    if ret.get("status") in op.from_status:
+    if status in op.from_status:
         return None  # still where it was: the action did not happen
     return UNKNOWN
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conformance.contract import OperationId
+from conformance.contract import OperationId, vocabularies
 from conformance.discover import KnownReturn
 from conformance.probes.session import Read, Session
 from conformance.probes.wire import DATA_KEY
 from conformance.schemas import parse_instant
+from conformance.statuses import read_status, return_status, unmappable
 from conformance.target import Reply
 from conformance.verdicts import ReasonCode
 
@@ -121,6 +122,94 @@ def _instant(value: Any) -> datetime | None:
     return parse_instant(value) if isinstance(value, str) else None
 
 
+def _filter_status(everything: list[dict[str, Any]]) -> str | None:
+    """The status the filter check asks for: the first normalized status some listed return
+    stands for (`status=requested`, whatever the platform's spelling); where none stands for
+    one, the platform's own first value, as it answered it."""
+    statuses = [str(i["status"]) for i in everything if isinstance(i.get("status"), str)]
+    normalized = sorted({n for n in map(return_status, statuses) if n is not None})
+    return normalized[0] if normalized else min(statuses, default=None)
+
+
+def status_filter(
+    s: Session, op: str, params: dict[str, str], everything: list[dict[str, Any]], wanted: str
+) -> None:
+    """`status=wanted` lists only returns of that status, and all of them (contract section 4).
+
+    Statuses are compared as what they stand for (conformance.statuses): REQUESTED is
+    requested. A listed return whose own status stands for no normalized one cannot be judged
+    against a normalized filter: a note. A platform that spells the status its own way may not
+    know the normalized value: an empty answer is asked again with its own spelling.
+    """
+    reply = s.call(op, params, query=s.list_query(op, status=wanted))
+    spelled = sorted(
+        {
+            str(i["status"])
+            for i in everything
+            if read_status(i.get("status")) == wanted and i.get("status") != wanted
+        }
+    )
+    expected = {
+        i.get("returnOrderId") for i in everything if read_status(i.get("status")) == wanted
+    }
+    if (
+        reply.ok
+        and spelled
+        and expected
+        and not reply.get("returns")
+        and not reply.get("page", "next")
+    ):
+        s.seen.note(
+            op,
+            f"status={wanted} answered no returns; the platform spells it {spelled[0]!r}, "
+            "so the filter was asked again with that value",
+        )
+        reply = s.call(op, params, query=s.list_query(op, status=spelled[0]))
+    if reply.status == 400:
+        s.finding(
+            op,
+            ReasonCode.filter_rejected,
+            "status_filter",
+            "the status filter was rejected with 400",
+            reply,
+        )
+        return
+    if not reply.ok:
+        return
+    got = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
+    judged = wanted in vocabularies().return_status
+    unknown = sorted({str(i.get("status")) for i in got if judged and unmappable(i.get("status"))})
+    if unknown:
+        s.seen.note(
+            op,
+            f"status={wanted} listed returns in the platform's own statuses {unknown[:5]}; the "
+            "suite cannot tell which normalized status they are",
+        )
+    wrong = [
+        i.get("returnOrderId")
+        for i in got
+        if read_status(i.get("status")) != wanted and not (judged and unmappable(i.get("status")))
+    ]
+    s.check(
+        op,
+        not wrong,
+        ReasonCode.filter_ignored,
+        "status_filter",
+        f"status={wanted} returned returns of other statuses: {wrong[:5]}",
+        reply,
+    )
+    if not reply.get("page", "next"):
+        missing = expected - {i.get("returnOrderId") for i in got}
+        s.check(
+            op,
+            not missing,
+            ReasonCode.filter_ignored,
+            "status_filter",
+            f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
+            reply,
+        )
+
+
 def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> None:
     """limit, page, status and createdAt against the full list (contract section 4)."""
     s.settle()  # the answers compared with each other must all show the last write
@@ -128,51 +217,20 @@ def list_behaviour(s: Session, op: str, params: dict[str, str], full: Reply) -> 
     if full.get("page", "next"):
         s.collect(op, params)  # more than one page (or endless): follow it, bounded
         return
-    statuses = sorted({str(i["status"]) for i in everything if isinstance(i.get("status"), str)})
+    wanted = _filter_status(everything)
     stamps = [str(i["createdAt"]) for i in everything if _instant(i.get("createdAt"))]
-    status_query = s.list_query(op, status=statuses[0]) if statuses else {}
+    status_query = s.list_query(op, status=wanted) if wanted else {}
     window = {"createdAt[from]": stamps[0], "createdAt[to]": stamps[0]} if stamps else {}
     # The first page and both filters are independent reads: they go out side by side.
     ahead: list[Read] = [(op, params, {"limit": str(PAGE_LIMIT)}, "valid")]
-    if statuses:
+    if wanted:
         ahead.append((op, params, status_query, "valid"))
     if stamps:
         ahead.append((op, params, window, "valid"))
     s.prefetch(ahead)
     pagination(s, op, params, [i.get("returnOrderId") for i in everything])
-    if statuses:
-        wanted = statuses[0]
-        reply = s.call(op, params, query=status_query)
-        if reply.status == 400:
-            s.finding(
-                op,
-                ReasonCode.filter_rejected,
-                "status_filter",
-                "the status filter was rejected with 400",
-                reply,
-            )
-        elif reply.ok:
-            got = [i for i in reply.get("returns") or [] if isinstance(i, dict)]
-            wrong = [i.get("returnOrderId") for i in got if i.get("status") != wanted]
-            s.check(
-                op,
-                not wrong,
-                ReasonCode.filter_ignored,
-                "status_filter",
-                f"status={wanted} returned returns of other statuses: {wrong[:5]}",
-                reply,
-            )
-            if not reply.get("page", "next"):
-                expected = {i.get("returnOrderId") for i in everything if i.get("status") == wanted}
-                missing = expected - {i.get("returnOrderId") for i in got}
-                s.check(
-                    op,
-                    not missing,
-                    ReasonCode.filter_ignored,
-                    "status_filter",
-                    f"status={wanted} left out matching returns: {sorted(map(str, missing))[:5]}",
-                    reply,
-                )
+    if wanted:
+        status_filter(s, op, params, everything, wanted)
     if stamps:
         stamp = stamps[0]
         moment = _instant(stamp)

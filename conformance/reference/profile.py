@@ -104,6 +104,7 @@ class Behaviour:
     timestamps: Literal["utc", "offset"] = "utc"
     ids: Literal["plain", "numeric", "encoded"] = "plain"
     # normalized value -> the platform's value on the wire (empty: the normalized values)
+    return_status_names: Mapping[str, str] = field(default_factory=dict)
     reason_names: Mapping[str, str] = field(default_factory=dict)
     fulfillment_status_names: Mapping[str, str] = field(default_factory=dict)
     package_status_names: Mapping[str, str] = field(default_factory=dict)
@@ -181,6 +182,7 @@ def check_behaviour(behaviour: Behaviour, where: str) -> None:
     if behaviour.upstream_errors_every == 1:
         raise ProfileError(f"{where}: upstream_errors_every = 1 would refuse every request")
     for key, normalized in (
+        ("return_status_names", vocab.return_status),
         ("reason_names", vocab.return_reason),
         ("fulfillment_status_names", vocab.fulfillment_status),
         ("package_status_names", vocab.package_status),

@@ -39,6 +39,10 @@ class Renderer:
     def _time(self, value: str) -> str:
         return render_time(value, self.b.timestamps)
 
+    def _status(self, ret: Return) -> str:
+        """A return's status as the platform spells it (platform-statuses: REQUESTED)."""
+        return self.b.return_status_names.get(ret.status, ret.status)
+
     def _package_status(self, ret: Return) -> str:
         status = PACKAGE_STATUS[ret.status]
         return self.b.package_status_names.get(status, status)
@@ -78,7 +82,7 @@ class Renderer:
         if b.fields == "required":
             body: dict[str, Any] = {
                 "returnOrderId": ret.id,
-                "status": ret.status,
+                "status": self._status(ret),
                 "returnItems": [
                     {
                         "returnItemId": x.id,
@@ -110,7 +114,7 @@ class Renderer:
         return {
             "returnOrderId": ret.id,
             "orderId": ret.order_id,
-            "status": ret.status,
+            "status": self._status(ret),
             "returnFulfillmentOrderId": None if b.nulls else ret.rfo if self.every else ret.rfo_id,
             "returnItems": items,
             "items": [self._details(x.line_id, x.quantity) for x in ret.lines],

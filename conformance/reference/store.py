@@ -179,10 +179,14 @@ class Store:
             self.order(order_id)
         items = self.listed(order_id)
         if query.status is not None:
-            unknown = query.status not in vocabularies().return_status
+            # The platform's own spelling (platform-statuses: REQUESTED) filters as the
+            # normalized value does.
+            spelled = {v: k for k, v in self.behaviour.return_status_names.items()}
+            status = spelled.get(query.status, query.status)
+            unknown = status not in vocabularies().return_status
             if unknown and self.behaviour.unknown_status_filter == "reject":
                 raise ApiError("INVALID_REQUEST", f"unknown status {query.status!r}")
-            items = self.with_status(items, query.status, order_id)
+            items = self.with_status(items, status, order_id)
         if query.created_from is not None:
             items = [r for r in items if parse_time(r.created_at) >= query.created_from]
         if query.created_to is not None:

@@ -54,6 +54,7 @@ NAMES = [
     "encoded-ids",
     "long-text",
     "platform-vocabulary",
+    "platform-statuses",
     "unknown-reasons-accepted",
     "gzip",
     "chunked",

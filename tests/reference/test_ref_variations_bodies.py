@@ -265,6 +265,39 @@ def _platform_vocabulary(api: Api) -> None:
         api.error("createReturn", 400, "INVALID_REQUEST", orderId=order.id, json=body)
 
 
+@check("platform-statuses")
+def _platform_statuses(api: Api) -> None:
+    """Every return status on the wire is the platform's spelling (upper case, CANCELED), and
+    the status filter takes the normalized value and that spelling alike."""
+    names = api.profile.behaviour.return_status_names
+    assert names["cancelled"] == "CANCELED"
+    assert all(
+        spelled == status.upper() for status, spelled in names.items() if status != "cancelled"
+    )
+    cancellable = api.actionable("cancelReturn") if api.supports("cancelReturn") else None
+    if cancellable is not None:
+        assert api.act("cancelReturn", *cancellable)["status"] == "CANCELED"
+    returns = resources(sample(api), "return")
+    assert returns
+    for _, ret in returns:
+        assert ret["status"] in names.values(), ret
+    for op_id, path in (
+        ("listReturns", {}),
+        ("listOrderReturns", {"orderId": returns[0][1].get("orderId", "")}),
+    ):
+        if not api.supports(op_id) or (op_id == "listOrderReturns" and not path["orderId"]):
+            continue
+        for status, spelled in names.items():
+            asked = [
+                api.ok(op_id, params={"status": value}, **path)["returns"]
+                for value in (status, spelled)
+            ]
+            assert asked[0] == asked[1], (op_id, status)
+            assert all(r["status"] == spelled for r in asked[0]), (op_id, status)
+        listed = api.ok(op_id, **path)["returns"]
+        assert {r["status"] for r in listed} <= set(names.values())
+
+
 @pytest.mark.parametrize(("name", "platform"), cases(sorted(CHECKS)))
 def test_body_variation_on_the_wire(varied_api: Any, name: str, platform: str) -> None:
     CHECKS[name](varied_api(platform, [name]))

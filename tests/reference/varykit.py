@@ -18,6 +18,7 @@ from refkit import ENVELOPE_KEY, EXTRA_KEYS, Api  # type: ignore[import-not-foun
 from conformance.reference import variation_catalogue
 from conformance.reference.variations import where_applies
 from conformance.schemas import schema_dir
+from conformance.statuses import return_status
 
 Check = Callable[[Api], None]
 Bodies = list[tuple[str, dict[str, Any]]]
@@ -171,7 +172,7 @@ def write_sample(api: Api) -> tuple[Bodies, list[tuple[str, str]]]:
         ret = api.ok("createReturn", orderId=order.id, json=body)
         bodies.append(("createReturn", ret))
         made.append((order.id, ret["return"]["returnOrderId"]))
-        if ret["return"]["status"] == "requested" and api.supports("approveReturn"):
+        if return_status(ret["return"]["status"]) == "requested" and api.supports("approveReturn"):
             answer = api.ok("approveReturn", orderId=order.id, id=made[0][1], json={"note": "ok"})
             bodies.append(("approveReturn", answer))
     if api.supports("createReturnFulfillment"):

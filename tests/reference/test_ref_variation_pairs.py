@@ -1,6 +1,7 @@
 """Every pair of variations that can be combined, on full-manual: a create / approve / get round
-trip (plus a fulfillment and a list) answers no 5xx and only schema-valid bodies. In process,
-through httpx's ASGI transport, to keep a few hundred platforms cheap."""
+trip (plus a fulfillment and a list) answers no 5xx (a transient 502/503/504 is sent again, as a
+client does) and only schema-valid bodies. In process, through httpx's ASGI transport, to keep a
+few hundred platforms cheap."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from conformance.reference.variations import applies, with_variations
 from conformance.statuses import return_status
 
 PLATFORM = "full-manual"
+TRANSIENT = (502, 503, 504)  # the store behind the connector failed; nothing was written
 TOKEN = "pairs-token"
 
 
@@ -50,6 +52,11 @@ async def round_trip(app: Any, extra: bool) -> list[int]:
         async def call(op_id: str, body: Any = None, **ids: str) -> dict[str, Any] | None:
             op = operation(op_id)
             response = await c.request(op.method, path(op_id, **ids), json=body)
+            for _ in range(3):  # upstream-errors: sent again, as contract section 2 says
+                if response.status_code not in TRANSIENT:
+                    break
+                statuses.append(response.status_code)
+                response = await c.request(op.method, path(op_id, **ids), json=body)
             assert response.status_code < 500, response.text[:300]
             statuses.append(response.status_code)
             if response.status_code == 404 and op.method == "GET":
@@ -81,4 +88,6 @@ def test_two_variations_together_serve_a_round_trip(first: str, second: str) -> 
     profile = with_variations(load_profile(PLATFORM), [first, second])
     app = create_app(profile, TOKEN)
     statuses = asyncio.run(round_trip(app, profile.behaviour.extra_fields))
-    assert all(s < 500 for s in statuses), statuses
+    assert all(s < 500 or s in TRANSIENT for s in statuses), statuses
+    if "upstream-errors" in (first, second):  # each operation met its store failure
+        assert any(s in TRANSIENT for s in statuses), statuses

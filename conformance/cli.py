@@ -3,9 +3,11 @@ module with exit codes.
 
 Exit codes come from the gate (`conformance.gate.decide`, the same for `run` and `matrix`):
 0 the gate passed; 1 it failed (a cell whose verdict is in --fail-on, an overclaim, a regression,
-a stale expected failure); 2 the run could not do its job (bad arguments, target unreachable,
-nothing decided), with one line and no traceback; 3 the suite itself failed (a bug: the cells it
-could not decide are inconclusive, `suite_error`); 130 interrupted (the results so far written).
+a stale expected failure, or nothing decided: no evidence is never a pass); 2 the run could not
+start (bad arguments, target unreachable or token refused at the start), with one line and no
+traceback, never once a run has started; 3 the suite itself failed (a bug: the cells it could not
+decide are inconclusive, `suite_error`, or a matrix its own schema refuses); 130 interrupted (the
+results so far written).
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ class ExitCode(IntEnum):
     OK = 0
     """The gate passed: nothing failing, overclaimed, regressed or stale."""
     FAILING = 1
-    """The gate failed: a gated verdict, an overclaim, a regression or a stale expectation."""
+    """The gate failed: a gated verdict, an overclaim, a regression, a stale expectation, or
+    nothing decided at all (no evidence is never a pass)."""
     USAGE_ERROR = 2
-    """The run could not do its job: bad input, target unreachable, or nothing decided."""
+    """The run could not start: bad input, target unreachable or token refused at the start."""
     SUITE_ERROR = 3
     """The suite itself failed on some cells (a bug to report): its verdicts are incomplete."""
     INTERRUPTED = 130
@@ -199,7 +202,7 @@ def _exit_code(decision: Decision) -> int:
             + ": no operation was tested (no evidence is never a pass)",
             file=sys.stderr,
         )
-        return ExitCode.USAGE_ERROR
+        return ExitCode.FAILING  # never 2 once a run has started (contract section 5)
     return ExitCode.FAILING if decision.outcome == Outcome.failed else ExitCode.OK
 
 

@@ -23,8 +23,9 @@ evidence).
 The gate fails (exit 1) on a cell whose verdict is in `--fail-on` (default: failing), an
 overclaim, a regression, or a stale expected failure (listed as failing, now passing). An expected
 failure that still holds waives that cell's verdict and its regression. A platform without any
-decided cell is undecided: the run exits 2 when nothing failed but something was not decided, and
-always when nothing at all was decided: no evidence is never green.
+decided cell is undecided: the run exits 1 when nothing failed but something was not decided, and
+always when nothing at all was decided: no evidence is never green (and never exit 2, which is
+for a run that could not start).
 """
 
 from conformance.gate.annotate import GateInputs, annotate, annotate_run

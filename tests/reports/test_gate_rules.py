@@ -179,7 +179,7 @@ def test_zero_evidence_is_undecided_never_passed() -> None:
     decision = gate.decide(nothing)
     assert decision.outcome == Outcome.undecided
     assert decision.undecided == ("shop", "other")
-    # even when --fail-on would fail on the untested cells: nothing decided is exit 2
+    # even when --fail-on would fail on the untested cells: nothing decided is undecided (exit 1)
     assert gate.decide(nothing, {F, T}).outcome == Outcome.undecided
     # one platform without evidence beside a passing one is still undecided
     mixed = run_of(platform("shop"), platform("other", default=T))

@@ -192,6 +192,22 @@ def _window(file: dict[str, Any], platforms: list[PlatformConfig]) -> float:
     return max(2.0 if remote else 0.0, needed)
 
 
+def _file_flag(file: dict[str, Any], key: str, flag: str) -> bool:
+    """A true/false key of the config file; `bool("false")` would silently turn it on."""
+    value = file.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false", f"e.g. {key} = true, or pass {flag}")
+    return value
+
+
+def _file_path(file: dict[str, Any], key: str, flag: str) -> str | None:
+    """A path key of the config file (a string), or None when it is not there."""
+    value = file.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{key} must be a path", f'e.g. {key} = "reports", or pass {flag}')
+    return value
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """`I/N` (1-based): this job runs every N-th platform, starting at the I-th."""
     index, _, total = str(text).partition("/")
@@ -320,12 +336,7 @@ def build(
         chosen_seed = random.randrange(2**31)
     if not isinstance(chosen_seed, int) or isinstance(chosen_seed, bool):
         raise ConfigError("seed must be an integer", "e.g. seed = 42, or pass --seed 42")
-    file_writes = file.get("allow_writes", False)
-    if not isinstance(file_writes, bool):  # bool("false") would allow writes
-        raise ConfigError(
-            "allow_writes must be true or false", "e.g. allow_writes = true, or pass --allow-writes"
-        )
-    writes = allow_writes or file_writes
+    writes = allow_writes or _file_flag(file, "allow_writes", "--allow-writes")
     timeout_value = timeout if timeout is not None else file.get("timeout", 10.0)
     if not isinstance(timeout_value, int | float) or isinstance(timeout_value, bool):
         raise ConfigError("timeout must be a number of seconds", "e.g. timeout = 10")
@@ -362,9 +373,9 @@ def build(
         connections=limit,
         platforms=tuple(platforms),
         allow_writes=writes,
-        act_on_existing=act_on_existing or bool(file.get("act_on_existing", False)),
+        act_on_existing=act_on_existing or _file_flag(file, "act_on_existing", "--act-on-existing"),
         seed=chosen_seed,
-        output_dir=Path(output_dir or file.get("output_dir") or "."),
+        output_dir=Path(output_dir or _file_path(file, "output_dir", "--output-dir") or "."),
         timeout=float(timeout_value),
         retry_pause=float(pause),
         consistency_window=_window(file, platforms),

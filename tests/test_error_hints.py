@@ -171,6 +171,8 @@ CONFIGS = [
     ('seed = "nine"\n', "seed must be an integer"),
     ("schemathesis = 1\n", "schemathesis must be true or false"),
     ('allow_writes = "false"\n', "allow_writes must be true or false"),
+    ('act_on_existing = "no"\n', "act_on_existing must be true or false"),
+    ("output_dir = 5\n", "output_dir must be a path"),
     ('timeout = "ten"\n', "timeout must be a number of seconds"),
 ]
 

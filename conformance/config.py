@@ -93,9 +93,14 @@ def read_toml(path: Path, what: str, hint: str = "check the path") -> dict[str, 
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist", hint) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} {path} cannot be read: {exc.__class__.__name__}") from None
+        raise ConfigError(
+            f"{what} {path} cannot be read: {exc.__class__.__name__}",
+            "check that it is a file you may read, saved as UTF-8 text",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+        raise ConfigError(
+            f"{what} {path} is not valid TOML: {exc}", "fix it at the line and column shown"
+        ) from None
 
 
 def _token(explicit: str | None, env_name: str) -> str:
@@ -128,7 +133,10 @@ def _platform_from_file(row: Any, index: int) -> PlatformConfig:
             )
         names = row.get("variations", [])
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ConfigError(f"{where} ({name}): variations must be a list of names")
+            raise ConfigError(
+                f"{where} ({name}): variations must be a list of names",
+                'e.g. variations = ["gzip", "chunked"]',
+            )
         return PlatformConfig(name=name, reference=ref, variations=_varied(ref, names, where))
     if "variations" in row:
         raise ConfigError(
@@ -136,10 +144,17 @@ def _platform_from_file(row: Any, index: int) -> PlatformConfig:
             "remove variations, or use reference = ...",
         )
     if not isinstance(row.get("base_url"), str):
-        raise ConfigError(f"{where} ({name}) needs base_url or reference")
+        raise ConfigError(
+            f"{where} ({name}) needs base_url or reference",
+            'add base_url = "https://..." for a connector, or reference = "<platform>" for one '
+            f"of the embedded platforms ({', '.join(profile_names())})",
+        )
     orders = row.get("order_ids", [])
     if not isinstance(orders, list) or not all(isinstance(o, str | int) for o in orders):
-        raise ConfigError(f"{where} ({name}): order_ids must be a list of ids")
+        raise ConfigError(
+            f"{where} ({name}): order_ids must be a list of ids",
+            'e.g. order_ids = ["1001", "1002"]',
+        )
     return PlatformConfig(
         name=name,
         base_url=check_base_url(row["base_url"]),
@@ -167,11 +182,30 @@ def _window(file: dict[str, Any], platforms: list[PlatformConfig]) -> float:
     if "consistency_window" in file:
         value = file["consistency_window"]
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ConfigError("consistency_window must be a number of seconds ≥ 0")
+            raise ConfigError(
+                "consistency_window must be a number of seconds ≥ 0",
+                "e.g. consistency_window = 2; 0 when reads show writes at once",
+            )
         return float(value)
     needed = needed_window(name for p in platforms for name in p.variations)
     remote = any(p.base_url is not None for p in platforms)
     return max(2.0 if remote else 0.0, needed)
+
+
+def _file_flag(file: dict[str, Any], key: str, flag: str) -> bool:
+    """A true/false key of the config file; `bool("false")` would silently turn it on."""
+    value = file.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false", f"e.g. {key} = true, or pass {flag}")
+    return value
+
+
+def _file_path(file: dict[str, Any], key: str, flag: str) -> str | None:
+    """A path key of the config file (a string), or None when it is not there."""
+    value = file.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{key} must be a path", f'e.g. {key} = "reports", or pass {flag}')
+    return value
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -234,9 +268,13 @@ def build(
             raise ConfigError("`platform` must be an array of tables", "write [[platform]]")
         platforms = [_platform_from_file(row, i) for i, row in enumerate(rows)]
         if platform is not None:
+            listed = [p.name for p in platforms]
             platforms = [p for p in platforms if p.name == platform]
             if not platforms:
-                raise ConfigError(f"platform {platform!r} is not in {config_file}")
+                raise ConfigError(
+                    f"platform {platform!r} is not in {config_file}",
+                    f"choose one of {', '.join(listed)}, or leave --platform out to run them all",
+                )
         if base_url is not None:
             if len(platforms) != 1:
                 raise UsageError(
@@ -297,9 +335,11 @@ def build(
     if chosen_seed is None:
         chosen_seed = random.randrange(2**31)
     if not isinstance(chosen_seed, int) or isinstance(chosen_seed, bool):
-        raise ConfigError("seed must be an integer")
-    writes = allow_writes or bool(file.get("allow_writes", False))
-    timeout_value = timeout if timeout is not None else float(file.get("timeout", 10.0))
+        raise ConfigError("seed must be an integer", "e.g. seed = 42, or pass --seed 42")
+    writes = allow_writes or _file_flag(file, "allow_writes", "--allow-writes")
+    timeout_value = timeout if timeout is not None else file.get("timeout", 10.0)
+    if not isinstance(timeout_value, int | float) or isinstance(timeout_value, bool):
+        raise ConfigError("timeout must be a number of seconds", "e.g. timeout = 10")
     if timeout_value <= 0:
         raise UsageError("--timeout must be positive", "e.g. --timeout 10")
     pause = retry_pause if retry_pause is not None else file.get("retry_pause", DEFAULT_RETRY_PAUSE)
@@ -324,17 +364,19 @@ def build(
         )
     use_schemathesis = file.get("schemathesis")
     if use_schemathesis is not None and not isinstance(use_schemathesis, bool):
-        raise ConfigError("schemathesis must be true or false")
+        raise ConfigError(
+            "schemathesis must be true or false", "e.g. schemathesis = false turns it off"
+        )
     return RunConfig(
         schemathesis=use_schemathesis,
         max_requests=budget,
         connections=limit,
         platforms=tuple(platforms),
         allow_writes=writes,
-        act_on_existing=act_on_existing or bool(file.get("act_on_existing", False)),
+        act_on_existing=act_on_existing or _file_flag(file, "act_on_existing", "--act-on-existing"),
         seed=chosen_seed,
-        output_dir=Path(output_dir or file.get("output_dir") or "."),
-        timeout=timeout_value,
+        output_dir=Path(output_dir or _file_path(file, "output_dir", "--output-dir") or "."),
+        timeout=float(timeout_value),
         retry_pause=float(pause),
         consistency_window=_window(file, platforms),
         command=command,

@@ -14,7 +14,8 @@ from __future__ import annotations
 class ConformanceError(Exception):
     """Base of every error the suite raises on purpose."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str) -> None:
+        """`hint` is required: every raise says what to do next (tests/test_error_hints.py)."""
         super().__init__(message)
         self.message = message
         self.hint = hint

@@ -55,16 +55,26 @@ def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
         raise ConfigError(f"manifest {source}: unknown keys {unknown}", "use platform, operations")
     platform = data.get("platform")
     if platform is not None and (not isinstance(platform, str) or not platform):
-        raise ConfigError(f"manifest {source}: platform must be a name")
+        raise ConfigError(
+            f"manifest {source}: platform must be a name",
+            'e.g. platform = "shopify", as the run names it; or leave it out',
+        )
     rows = data.get("operations", {})
     if not isinstance(rows, dict):
-        raise ConfigError(f"manifest {source}: [operations] must be a table")
+        raise ConfigError(
+            f"manifest {source}: [operations] must be a table",
+            "write [operations], then one line per operation, e.g. getReturn = { status = "
+            '"supported" }',
+        )
     claims: dict[str, Declared] = {}
     for op, row in rows.items():
         where = f"manifest {source}, {op}"
         _operation(op, f"manifest {source}")
         if not isinstance(row, dict) or set(row) - {"status", "note"}:
-            raise ConfigError(f"{where}: expected {{ status = ..., note = ... }}")
+            raise ConfigError(
+                f"{where}: expected {{ status = ..., note = ... }}",
+                f'e.g. {op} = {{ status = "partial", note = "why" }}',
+            )
         try:
             status = Claim(str(row.get("status")))
         except ValueError:
@@ -73,7 +83,10 @@ def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
             ) from None
         note = row.get("note", "")
         if not isinstance(note, str) or (status != Claim.supported and not note.strip()):
-            raise ConfigError(f"{where}: a {status.value} claim needs a note saying why")
+            raise ConfigError(
+                f"{where}: a {status.value} claim needs a note saying why",
+                f'e.g. {op} = {{ status = "{status.value}", note = "what a client cannot do" }}',
+            )
         claims[op] = Declared(status, note.strip())
     return Manifest(platform, source, claims)
 
@@ -90,7 +103,10 @@ def packaged_manifest(profile: str) -> Manifest | None:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:  # a packaging bug, but say so in one line
-        raise ConfigError(f"packaged manifest {profile}: {exc}") from None
+        raise ConfigError(
+            f"packaged manifest {profile}: {exc}",
+            "the installed suite is damaged: reinstall it, and report it if it persists",
+        ) from None
     return parse_manifest(data, f"packaged:{profile}")
 
 
@@ -161,16 +177,24 @@ def read_expectations(path: Path) -> Expectations:
     data = read_toml(path, "expected-failures file")
     rows = data.get("expected", [])
     if set(data) - {"expected"} or not isinstance(rows, list):
-        raise ConfigError(f"{path}: expected only [[expected]] tables")
+        raise ConfigError(
+            f"{path}: expected only [[expected]] tables",
+            "write each entry as [[expected]] with platform, operation and reason",
+        )
     known = reasons()
     entries: dict[tuple[str, str], Expectation] = {}
     for index, row in enumerate(rows):
         where = f"{path} [[expected]] #{index + 1}"
         if not isinstance(row, dict) or set(row) - {"platform", "operation", "reason", "codes"}:
-            raise ConfigError(f"{where}: keys are platform, operation, reason, codes")
+            raise ConfigError(
+                f"{where}: keys are platform, operation, reason, codes",
+                "remove any other key; codes is optional",
+            )
         platform, reason = row.get("platform"), row.get("reason")
         if not isinstance(platform, str) or not platform:
-            raise ConfigError(f"{where} needs a platform")
+            raise ConfigError(
+                f"{where} needs a platform", 'e.g. platform = "shopify", as the matrix names it'
+            )
         operation = _operation(row.get("operation"), where)
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigError(
@@ -181,9 +205,15 @@ def read_expectations(path: Path) -> Expectations:
         if not isinstance(codes, list) or any(
             not isinstance(c, str) or c not in known for c in codes
         ):
-            raise ConfigError(f"{where}: codes must be reason codes from data/reasons.toml")
+            raise ConfigError(
+                f"{where}: codes must be reason codes from data/reasons.toml",
+                "copy them from the cell's reasons in the capability matrix, or leave codes out",
+            )
         if (platform, operation) in entries:
-            raise ConfigError(f"{where}: {platform} {operation} is listed twice")
+            raise ConfigError(
+                f"{where}: {platform} {operation} is listed twice",
+                "keep one entry per platform and operation",
+            )
         entries[(platform, operation)] = Expectation(reason.strip(), tuple(codes))
     return Expectations(str(path), entries)
 

@@ -39,19 +39,29 @@ def parse_limits(data: dict[str, Any]) -> tuple[Limit, ...]:
     found = []
     for name, rule in data.items():
         if not isinstance(rule, dict):
-            raise ProfileError(f"limits.toml [{name}] must be a table")
+            raise ProfileError(
+                f"limits.toml [{name}] must be a table",
+                f"write [{name}] with at = [...] and one of {', '.join(KINDS)}",
+            )
         kinds = [k for k in KINDS if k in rule]
         unknown = set(rule) - {*KINDS, "at"}
         if len(kinds) != 1 or unknown or not isinstance(rule.get("at"), list):
             raise ProfileError(
                 f"limits.toml [{name}]: needs `at` and exactly one of {KINDS}",
-                f"unknown keys {sorted(unknown)}" if unknown else None,
+                f"unknown keys {sorted(unknown)}"
+                if unknown
+                else 'e.g. at = ["createReturn /return/note"] and max_length = 500',
             )
         kind, value = kinds[0], rule[kinds[0]]
         if kind == "vocabulary" and value not in Vocabularies.__dataclass_fields__:
-            raise ProfileError(f"limits.toml [{name}]: no vocabulary {value!r}")
+            raise ProfileError(
+                f"limits.toml [{name}]: no vocabulary {value!r}",
+                f"use one of {', '.join(Vocabularies.__dataclass_fields__)}",
+            )
         if kind != "vocabulary" and (type(value) is not int or value < 0):
-            raise ProfileError(f"limits.toml [{name}]: {kind} must be a whole number ≥ 0")
+            raise ProfileError(
+                f"limits.toml [{name}]: {kind} must be a whole number ≥ 0", f"e.g. {kind} = 500"
+            )
         for where in rule["at"]:
             op_id, _, pointer = str(where).partition(" ")
             try:

@@ -176,11 +176,19 @@ def check_behaviour(behaviour: Behaviour, where: str) -> None:
             f"use some of {list(allowed)} (conformance/data/lifecycle.toml)",
         )
     if not 1 <= behaviour.default_limit <= 250:
-        raise ProfileError(f"{where}: default_limit must be from 1 to 250")
+        raise ProfileError(
+            f"{where}: default_limit must be from 1 to 250", "e.g. default_limit = 50"
+        )
     if behaviour.throttle_every == 1:
-        raise ProfileError(f"{where}: throttle_every = 1 would refuse every request")
+        raise ProfileError(
+            f"{where}: throttle_every = 1 would refuse every request",
+            "use 0 (never), or 2 or more",
+        )
     if behaviour.upstream_errors_every == 1:
-        raise ProfileError(f"{where}: upstream_errors_every = 1 would refuse every request")
+        raise ProfileError(
+            f"{where}: upstream_errors_every = 1 would refuse every request",
+            "use 0 (never), or 2 or more",
+        )
     for key, normalized in (
         ("return_status_names", vocab.return_status),
         ("reason_names", vocab.return_reason),
@@ -306,12 +314,18 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
     )
     creates = profile.support[OperationId.createReturn] == "ok"
     if creates and behaviour.new_return_status not in vocabularies().return_status:
-        raise ProfileError(f"{where}: createReturn is ok but new_return_status is not a status")
+        raise ProfileError(
+            f"{where}: createReturn is ok but new_return_status is not a status",
+            f"set new_return_status to one of {sorted(vocabularies().return_status)}",
+        )
     lines = {line.id for order in profile.orders for line in order.lines}
     for seed in profile.returns:
         bad = [x.line for x in seed.lines if x.line not in lines]
         if bad:
-            raise ProfileError(f"{where}: return {seed.id} names unknown order lines {bad}")
+            raise ProfileError(
+                f"{where}: return {seed.id} names unknown order lines {bad}",
+                f"use the line ids of order {seed.order}",
+            )
     return profile
 
 
@@ -337,8 +351,13 @@ def load_profile(name: str) -> Profile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"profile {name}: {exc}") from None
+        raise ProfileError(
+            f"profile {name}: {exc}", f"fix {name}.toml at the line and column shown"
+        ) from None
     profile = parse_profile(data, f"profile {name}")
     if profile.name != name:
-        raise ProfileError(f"profile file {name}.toml names itself {profile.name!r}")
+        raise ProfileError(
+            f"profile file {name}.toml names itself {profile.name!r}",
+            f'set name = "{name}" in it, or rename the file and its entry in index.toml',
+        )
     return profile

@@ -74,7 +74,11 @@ class AppServer:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise UsageError(f"the server could not listen on {self.base_url}")
+                raise UsageError(
+                    f"the server could not listen on {self.base_url}",
+                    "run again (the free port may have been taken meanwhile); if it persists, "
+                    f"check that this machine can listen on {self.host}",
+                )
             time.sleep(0.005)
         return self
 

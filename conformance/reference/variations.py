@@ -61,24 +61,35 @@ def parse_catalogue(data: dict[str, Any], where: str = FILE) -> dict[str, Variat
     for name, row in data.items():
         at = f"{where} [{name}]"
         if not isinstance(row, dict):
-            raise ProfileError(f"{at} must be a table")
+            raise ProfileError(
+                f"{at} must be a table", f"write [{name}] with description and permitted_by"
+            )
         unknown = sorted(set(row) - KEYS)
         if unknown:
             raise ProfileError(f"{at}: unknown keys {unknown}", f"use {sorted(KEYS)}")
         for key in ("description", "permitted_by"):
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise ProfileError(f"{at}: needs a non-empty {key}")
+                raise ProfileError(
+                    f"{at}: needs a non-empty {key}",
+                    "description: what a client sees on the wire; permitted_by: where the "
+                    "contract allows it",
+                )
         needs = row.get("needs_any", [])
         if not isinstance(needs, list) or not set(needs) <= set(OperationId):
             raise ProfileError(f"{at}: needs_any names unknown operations", "use operation ids")
         status = row.get("needs_new_return_status")
         if status is not None and status not in vocabularies().return_status:
-            raise ProfileError(f"{at}: needs_new_return_status must be a return status")
+            raise ProfileError(
+                f"{at}: needs_new_return_status must be a return status",
+                f"use one of {sorted(vocabularies().return_status)}",
+            )
         behaviour = behaviour_values(row.get("behaviour", {}), f"{at} behaviour")
         check_behaviour(dataclasses.replace(Behaviour(), **behaviour), at)
         window = row.get("consistency_window", 0.0)
         if not isinstance(window, int | float) or isinstance(window, bool) or window < 0:
-            raise ProfileError(f"{at}: consistency_window must be seconds >= 0")
+            raise ProfileError(
+                f"{at}: consistency_window must be seconds >= 0", "e.g. consistency_window = 2"
+            )
         found[name] = Variation(
             name=name,
             description=row["description"].strip(),
@@ -93,7 +104,10 @@ def parse_catalogue(data: dict[str, Any], where: str = FILE) -> dict[str, Variat
     for var in found.values():
         for other in sorted(var.conflicts):
             if other not in found:
-                raise ProfileError(f"{where} [{var.name}]: conflicts with unknown {other!r}")
+                raise ProfileError(
+                    f"{where} [{var.name}]: conflicts with unknown {other!r}",
+                    f"name variations of {where}, or remove {other!r} from conflicts",
+                )
             if var.name not in found[other].conflicts:
                 raise ProfileError(
                     f"{where}: {var.name} conflicts with {other}, but not {other} with {var.name}",
@@ -120,7 +134,7 @@ def variation_catalogue() -> dict[str, Variation]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{FILE}: {exc}") from None
+        raise ProfileError(f"{FILE}: {exc}", "fix it at the line and column shown") from None
     return parse_catalogue(data)
 
 

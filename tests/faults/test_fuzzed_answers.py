@@ -113,7 +113,7 @@ def test_a_conformance_error_after_the_start_is_exit_3_not_2(
     not decided are inconclusive (suite_error), the matrix is written, exit 3."""
 
     def gone(session: object) -> None:
-        raise TargetError("the target went away")
+        raise TargetError("the target went away", "check that it is running")
 
     monkeypatch.setattr(engine, "probe_reads", gone)
     code, err = run_cli(tmp_path, "--platform", PLATFORM)

@@ -165,7 +165,7 @@ def test_no_module_but_main_ends_the_process() -> None:
 
 def test_the_other_exits_use_the_clis_usage_error() -> None:
     """argparse's own exit (cli_args.Parser.error) and the pytest plugin's `pytest.exit`."""
-    assert cli_args.USAGE_ERROR == int(cli.ExitCode.USAGE_ERROR)
+    assert int(cli.ExitCode.USAGE_ERROR) == cli_args.USAGE_ERROR
     codes = [
         (name, keyword.value)
         for name, (_, tree) in sources().items()

@@ -4,15 +4,16 @@ Checked in README.md, ARCHITECTURE.md, tests/README.md and docs/*.md, with nothi
 
 - every relative link points to a file that exists, and an `#anchor` into a Markdown file to one
   of its headings (GitHub's slugs); web links (http, https, mailto) are not followed;
-- every `conformance ...` command parses with the CLI's own parser (`cli_args.parser()`): each
-  line of a ```sh block (backslash continuations joined, `#` comments dropped, `&&` chains split,
-  leading `VAR=value` assignments skipped) whose command is `conformance` or
-  `.venv/bin/conformance`; the `conformance` steps of a ```yaml workflow (with `${{ ... }}`
-  replaced by a value); and inline `conformance` spans with arguments and no placeholders
-  (`DIR`, `[--token T]`, `…`). Other lines (`export`, `pip`, `cp`, `sh`, `gh`, ...) are not checked,
-  except `pytest` ones: the test paths they name must exist;
+- every `conformance ...` command parses with the CLI's own parser (`cli_args.parser()`), and the
+  defects, variations and reference platforms it names exist. Checked: each line of a ```sh
+  block (backslash continuations joined, `#` comments dropped, `&&` chains split, leading
+  `VAR=value` assignments skipped) whose command is `conformance` or `.venv/bin/conformance`; the
+  `conformance` steps of a ```yaml workflow (`${{ ... }}` replaced by a value); and inline
+  `conformance` spans with arguments and no placeholders (`DIR`, `[--token T]`, `…`). Other lines
+  (`export`, `pip`, `cp`, `sh`, `gh`, ...) are not checked, except `pytest` ones: the test paths
+  they name must exist;
 - every `--flag` in inline code is an option of the CLI (but in a `pytest ...` span), and every
-  `--conformance-*` one an option of the pytest plugin;
+  `--conformance-*` one (inline or in a `pytest` command) an option of the pytest plugin;
 - every repository path the prose names (`conformance/...`, `tests/...`, `schemas/...`, ...)
   exists;
 - the README keeps the two quick-start commands verbatim, in ```sh blocks, and stays short.
@@ -34,6 +35,9 @@ import yaml
 
 from conformance import cli_args
 from conformance.config import TOKEN_ENV
+from conformance.reference.profile import profile_names
+from conformance.reference.server import defect_catalogue
+from conformance.reference.variations import variation_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted(
@@ -249,6 +253,13 @@ def test_every_conformance_command_parses(
     except SystemExit as exit:
         pytest.fail(f"{doc}: `{shlex.join(words)}` does not parse (exit {exit.code})")
     assert args.command in {"run", "matrix", "serve"}
+    # What the parser leaves to later: reference names (the run would stop on them, exit 2).
+    if args.command in {"run", "serve"}:
+        assert set(args.defect) <= set(defect_catalogue()), args.defect
+        assert cli_args.variations(args.variation) <= set(variation_catalogue()), args.variation
+        reference = args.command == "serve" or not (args.base_url or args.config)
+        if reference and args.platform is not None:
+            assert args.platform in profile_names(), args.platform
 
 
 def test_the_parser_check_can_fail() -> None:
@@ -297,7 +308,13 @@ def test_every_flag_the_prose_names_exists() -> None:
     cli, plugin = cli_options(), plugin_options()
     assert {"--allow-writes", "--retry-pause", "--no-schemathesis"} <= cli
     assert "--conformance-base-url" in plugin
-    unknown = []
+    unknown = [
+        f"{doc}: {word}"
+        for doc, words in all_commands()
+        if is_pytest(words)
+        for word in words
+        if word.startswith("--conformance-") and word.split("=")[0] not in plugin
+    ]
     for doc in DOCS:
         for span in INLINE.findall(prose(doc.read_text(encoding="utf-8"))):
             for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", span):

@@ -1,6 +1,6 @@
 """Conformance test suite for connectors that speak the unified Returns API.
 
-The public entry point (README "As a library"):
+The public entry point (docs/entry-points.md, "As a library"):
 
     from conformance import GateInputs, build, run
     completed = run(build(base_url="https://…", token="…"), GateInputs())

@@ -62,7 +62,7 @@ class ExitCode(IntEnum):
 
 def _gate_inputs(args: argparse.Namespace, config: RunConfig) -> GateInputs:
     """Read and check every gate input before the run, so a typo costs no run."""
-    platforms = [(p.name, p.reference) for p in config.platforms]
+    platforms = [(p.name, p.declared_by) for p in config.platforms]
     return GateInputs(
         manifests=gate.find_manifests(platforms, args.declared, config.output_dir),
         baseline=gate.read_baseline(args.baseline) if args.baseline else None,

@@ -45,6 +45,13 @@ class PlatformConfig:
         return self.base_url is None
 
     @property
+    def declared_by(self) -> str | None:
+        """The reference profile whose packaged manifest states this platform's claims: none
+        with variations, since the manifest describes the plain profile and a variation may
+        change what the contract calls it (e.g. platform-statuses: partial)."""
+        return self.reference if not self.variations else None
+
+    @property
     def target_label(self) -> str:
         if self.base_url is None:
             return f"{REFERENCE_PREFIX}{self.reference}"

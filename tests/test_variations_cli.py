@@ -3,6 +3,7 @@ one-line errors with exit code 2, and what reaches the reference server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,26 @@ def test_connect_serves_the_varied_platform() -> None:
     with engine.connect(platform, cfg, writes=False) as target:
         reply = target.call("GET", "/api/v2/orders")
         assert all(o["id"].isdigit() for o in reply.get("orders"))
+
+
+def test_a_varied_platform_is_not_held_to_the_plain_profiles_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The packaged manifest describes the plain profile. With platform-statuses the cells that
+    show statuses are partial, as the contract says: no overclaim, the gate passes. Without the
+    variation the manifest still applies (its claims are in the matrix)."""
+    varied = tmp_path / "varied"
+    argv = ["run", "--platform", "full-manual", "--max-examples", "0", "--no-schemathesis"]
+    code = main([*argv, "--variation", "platform-statuses", "--output-dir", str(varied)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "overclaim" not in out
+    cells = json.loads((varied / "capability_matrices" / "full-manual.json").read_text())
+    cells = cells["operations"]
+    assert {c["status"] for c in cells.values()} == {"partial", "supported", "unsupported"}
+    assert all(c["declared"] is None for c in cells.values())
+    plain = tmp_path / "plain"
+    assert main([*argv, "--output-dir", str(plain)]) == 0
+    capsys.readouterr()
+    claims = json.loads((plain / "capability_matrices" / "full-manual.json").read_text())
+    assert all(c["declared"] is not None for c in claims["operations"].values())

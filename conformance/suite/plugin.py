@@ -199,7 +199,7 @@ def _execute(config: pytest.Config) -> SuiteRun:
     check_names([p.name for p in run_config.platforms])
     inputs = GateInputs(
         manifests=gate.find_manifests(
-            [(p.name, p.reference) for p in run_config.platforms],
+            [(p.name, p.declared_by) for p in run_config.platforms],
             given.declared,
             run_config.output_dir,
         ),

@@ -4,6 +4,8 @@ and findings behind it, and the views renderers show of it (its checks, its kind
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -54,17 +56,18 @@ class Retried:
         """The tally of an operation's retried requests (each: its transient answers)."""
         if not requests:
             return None
-        counts: dict[str, int] = {}
-        for answers in requests:
-            for answer in answers:
-                counts[answer] = counts.get(answer, 0) + 1
-        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return cls(len(requests), tuple(ordered), exhausted)
+        counts = Counter(answer for answers in requests for answer in answers)
+        return cls(len(requests), _most_first(counts), exhausted)
+
+    @property
+    def why(self) -> str:
+        """The transient answers with their counts: `503 ×21, 502 ×20`."""
+        return ", ".join(f"{answer} ×{n}" for answer, n in self.answers)
 
     @property
     def note(self) -> str:
         """The sentence the cell's notes, the terminal and the reports show."""
-        why = ", ".join(f"{answer} ×{n}" for answer, n in self.answers)
+        why = self.why
         plural = "request" if self.requests == 1 else "requests"
         head = f"{self.requests} {plural} needed a retry ({why})"
         if not self.exhausted:
@@ -79,9 +82,8 @@ class Retried:
     @property
     def short(self) -> str:
         """The tally in a few words, for one line per platform: `41 (503 ×21, 502 ×20)`."""
-        why = ", ".join(f"{answer} ×{n}" for answer, n in self.answers)
         ran_out = f", {self.exhausted} still refused after the budget" if self.exhausted else ""
-        return f"{self.requests} ({why}{ran_out})"
+        return f"{self.requests} ({self.why}{ran_out})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,8 +95,12 @@ class Retried:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Retried:
         answers = {str(k): int(v) for k, v in dict(data.get("answers", {})).items()}
-        ordered = sorted(answers.items(), key=lambda item: (-item[1], item[0]))
-        return cls(int(data["requests"]), tuple(ordered), int(data.get("exhausted", 0)))
+        return cls(int(data["requests"]), _most_first(answers), int(data.get("exhausted", 0)))
+
+
+def _most_first(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """(answer, count) pairs, the most frequent first, then by name: one order everywhere."""
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 @dataclass(frozen=True)
